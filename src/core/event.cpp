@@ -1,0 +1,440 @@
+// Event field storage, identity and JSON Lines serialization.
+#include "core/event.hpp"
+
+#include <openssl/evp.h>
+#include <xxhash.h>
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <cmath>
+#include <deque>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+#include <unordered_set>
+
+namespace klartext::core {
+
+std::string_view to_string(Severity s) {
+  switch (s) {
+    case Severity::kInfo: return "info";
+    case Severity::kLow: return "low";
+    case Severity::kMedium: return "medium";
+    case Severity::kHigh: return "high";
+    case Severity::kCritical: return "critical";
+    case Severity::kUnknown: break;
+  }
+  return "unknown";
+}
+
+std::optional<Severity> parse_severity(std::string_view s) {
+  std::string l(s);
+  for (char& c : l) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (Severity v : {Severity::kInfo, Severity::kLow, Severity::kMedium, Severity::kHigh, Severity::kCritical,
+                     Severity::kUnknown}) {
+    if (to_string(v) == l) return v;
+  }
+  return std::nullopt;
+}
+
+std::string_view intern_key(std::string_view key) {
+  static std::mutex mu;
+  static std::deque<std::string> storage;
+  static std::unordered_set<std::string_view> index;
+  std::lock_guard lock(mu);
+  auto it = index.find(key);
+  if (it != index.end()) return *it;
+  storage.emplace_back(key);
+  std::string_view v = storage.back();
+  index.insert(v);
+  return v;
+}
+
+void Event::clear() {
+  size_ = 0;
+  raw.clear();
+  classification_ = Classification::undetermined();
+  source_ip_.reset();
+  destination_ip_.reset();
+  source_port_.reset();
+  destination_port_.reset();
+  time_source_.reset();
+  time_observation_.reset();
+  severity_ = Severity::kUnknown;
+}
+
+Field& Event::slot(std::string_view key) {
+  for (std::size_t i = 0; i < size_; ++i) {
+    if (fields_[i].key == key) return fields_[i];
+  }
+  if (size_ == fields_.size()) fields_.emplace_back();
+  Field& f = fields_[size_++];
+  f.key = intern_key(key);
+  return f;
+}
+
+void Event::set(std::string_view key, std::string_view value, JsonKind kind) {
+  Field& f = slot(key);
+  f.value.assign(value);
+  f.kind = kind;
+}
+
+void Event::set_int(std::string_view key, std::int64_t v) {
+  char buf[24];
+  auto r = std::to_chars(buf, buf + sizeof buf, v);
+  set(key, std::string_view(buf, static_cast<std::size_t>(r.ptr - buf)), JsonKind::kNumber);
+}
+
+void Event::set_float(std::string_view key, double v) {
+  if (!std::isfinite(v)) {
+    set(key, "null", JsonKind::kNumber);
+    return;
+  }
+  char buf[32];
+  auto r = std::to_chars(buf, buf + sizeof buf, v);
+  set(key, std::string_view(buf, static_cast<std::size_t>(r.ptr - buf)), JsonKind::kNumber);
+}
+
+void Event::set_bool(std::string_view key, bool v) { set(key, v ? "true" : "false", JsonKind::kBool); }
+
+bool Event::erase(std::string_view key) {
+  for (std::size_t i = 0; i < size_; ++i) {
+    if (fields_[i].key == key) {
+      std::rotate(fields_.begin() + static_cast<std::ptrdiff_t>(i), fields_.begin() + static_cast<std::ptrdiff_t>(i) + 1,
+                  fields_.begin() + static_cast<std::ptrdiff_t>(size_));
+      --size_;
+      return true;
+    }
+  }
+  return false;
+}
+
+const Field* Event::find(std::string_view key) const {
+  for (std::size_t i = 0; i < size_; ++i) {
+    if (fields_[i].key == key) return &fields_[i];
+  }
+  return nullptr;
+}
+
+std::optional<std::string_view> Event::get(std::string_view key) const {
+  const Field* f = find(key);
+  if (f == nullptr) return std::nullopt;
+  return std::string_view(f->value);
+}
+
+void Event::set_classification(const Classification& c) {
+  classification_ = c;
+  set("classification.taxonomy", core::to_string(c.taxonomy));
+  set("classification.type", core::to_string(c.type));
+  if (c.identifier.empty()) {
+    erase("classification.identifier");
+  } else {
+    set("classification.identifier", c.identifier);
+  }
+}
+
+void Event::set_source_ip(const IpAddress& ip) {
+  source_ip_ = ip;
+  Field& f = slot("source.ip");
+  f.value.clear();
+  ip.append_to(f.value);
+  f.kind = JsonKind::kString;
+}
+
+void Event::set_destination_ip(const IpAddress& ip) {
+  destination_ip_ = ip;
+  Field& f = slot("destination.ip");
+  f.value.clear();
+  ip.append_to(f.value);
+  f.kind = JsonKind::kString;
+}
+
+void Event::set_source_port(std::uint16_t p) {
+  source_port_ = p;
+  set_int("source.port", p);
+}
+
+void Event::set_destination_port(std::uint16_t p) {
+  destination_port_ = p;
+  set_int("destination.port", p);
+}
+
+void Event::set_time_source(Timestamp t) {
+  time_source_ = t;
+  Field& f = slot("time.source");
+  f.value.clear();
+  t.append_iso(f.value);
+  f.kind = JsonKind::kString;
+}
+
+void Event::set_time_observation(Timestamp t) {
+  time_observation_ = t;
+  Field& f = slot("time.observation");
+  f.value.clear();
+  t.append_iso(f.value);
+  f.kind = JsonKind::kString;
+}
+
+void Event::set_severity(Severity s) {
+  severity_ = s;
+  set("severity", core::to_string(s));
+}
+
+std::string hex_hash128(std::string_view bytes) {
+  XXH128_hash_t h = XXH3_128bits(bytes.data(), bytes.size());
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out(32, '0');
+  for (int i = 0; i < 16; ++i) {
+    out[static_cast<std::size_t>(i)] = kHex[(h.high64 >> (60 - 4 * i)) & 0xf];
+    out[static_cast<std::size_t>(16 + i)] = kHex[(h.low64 >> (60 - 4 * i)) & 0xf];
+  }
+  return out;
+}
+
+std::string sha256_hex(std::string_view bytes) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(bytes.data(), bytes.size(), md, &len, EVP_sha256(), nullptr);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(len * 2);
+  for (unsigned i = 0; i < len; ++i) {
+    out += kHex[md[i] >> 4];
+    out += kHex[md[i] & 0xf];
+  }
+  return out;
+}
+
+std::string Event::id() const {
+  XXH3_state_t* st = XXH3_createState();
+  XXH3_128bits_reset(st);
+  auto provider = get("feed.provider").value_or("");
+  auto name = get("feed.name").value_or("");
+  XXH3_128bits_update(st, provider.data(), provider.size());
+  XXH3_128bits_update(st, "\0", 1);
+  XXH3_128bits_update(st, name.data(), name.size());
+  XXH3_128bits_update(st, "\0", 1);
+  XXH3_128bits_update(st, raw.data(), raw.size());
+  XXH128_hash_t h = XXH3_128bits_digest(st);
+  XXH3_freeState(st);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out(32, '0');
+  for (int i = 0; i < 16; ++i) {
+    out[static_cast<std::size_t>(i)] = kHex[(h.high64 >> (60 - 4 * i)) & 0xf];
+    out[static_cast<std::size_t>(16 + i)] = kHex[(h.low64 >> (60 - 4 * i)) & 0xf];
+  }
+  return out;
+}
+
+void append_json_string(std::string& out, std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out.push_back('"');
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  const auto* end = p + s.size();
+  while (p < end) {
+    // Copy runs of plain ASCII in one go.
+    const unsigned char* run = p;
+    while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\') ++p;
+    out.append(reinterpret_cast<const char*>(run), static_cast<std::size_t>(p - run));
+    if (p == end) break;
+    unsigned char c = *p;
+    if (c < 0x80) {
+      switch (c) {
+        case '"': out += "\\\""; break;
+        case '\\': out += "\\\\"; break;
+        case '\n': out += "\\n"; break;
+        case '\r': out += "\\r"; break;
+        case '\t': out += "\\t"; break;
+        default:
+          out += "\\u00";
+          out += kHex[c >> 4];
+          out += kHex[c & 0xf];
+      }
+      ++p;
+      continue;
+    }
+    // Validate one UTF-8 sequence; replace invalid bytes with U+FFFD.
+    int len = (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
+    bool ok = len != 0 && p + len <= end;
+    for (int k = 1; ok && k < len; ++k) ok = (p[k] & 0xc0) == 0x80;
+    if (ok) {
+      std::uint32_t cp = len == 2 ? (c & 0x1fu) : len == 3 ? (c & 0x0fu) : (c & 0x07u);
+      for (int k = 1; k < len; ++k) cp = (cp << 6) | (p[k] & 0x3fu);
+      ok = !((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+             (cp >= 0xd800 && cp <= 0xdfff));
+    }
+    if (ok) {
+      out.append(reinterpret_cast<const char*>(p), static_cast<std::size_t>(len));
+      p += len;
+    } else {
+      out += "\xEF\xBF\xBD";
+      ++p;
+    }
+  }
+  out.push_back('"');
+}
+
+void append_base64(std::string& out, std::string_view bytes) {
+  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
+  std::size_t n = bytes.size();
+  std::size_t old = out.size();
+  out.resize(old + (n + 2) / 3 * 4);
+  char* o = out.data() + old;
+  std::size_t i = 0;
+  for (; i + 3 <= n; i += 3) {
+    std::uint32_t v = (std::uint32_t{p[i]} << 16) | (std::uint32_t{p[i + 1]} << 8) | p[i + 2];
+    *o++ = kAlphabet[v >> 18];
+    *o++ = kAlphabet[(v >> 12) & 63];
+    *o++ = kAlphabet[(v >> 6) & 63];
+    *o++ = kAlphabet[v & 63];
+  }
+  if (i < n) {
+    std::uint32_t v = std::uint32_t{p[i]} << 16;
+    if (i + 1 < n) v |= std::uint32_t{p[i + 1]} << 8;
+    *o++ = kAlphabet[v >> 18];
+    *o++ = kAlphabet[(v >> 12) & 63];
+    *o++ = i + 1 < n ? kAlphabet[(v >> 6) & 63] : '=';
+    *o++ = '=';
+  }
+}
+
+std::string base64_decode(std::string_view text) {
+  static const std::array<int, 256> kDecode = [] {
+    std::array<int, 256> t{};
+    t.fill(-1);
+    const char* a = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    for (int i = 0; i < 64; ++i) t[static_cast<unsigned char>(a[i])] = i;
+    t['-'] = 62;  // URL-safe alphabet too
+    t['_'] = 63;
+    return t;
+  }();
+  std::string out;
+  out.reserve(text.size() * 3 / 4);
+  std::uint32_t acc = 0;
+  int bits = 0;
+  for (char ch : text) {
+    if (ch == '=' ) break;
+    if (ch == '\n' || ch == '\r' || ch == ' ' || ch == '\t') continue;
+    int v = kDecode[static_cast<unsigned char>(ch)];
+    if (v < 0) break;
+    acc = (acc << 6) | static_cast<std::uint32_t>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(static_cast<char>((acc >> bits) & 0xff));
+    }
+  }
+  return out;
+}
+
+void Event::append_json(std::string& out) const {
+  // Sort field pointers by key; "event.id" and "raw" are merged in at their sorted positions.
+  std::array<const Field*, 256> small{};
+  std::vector<const Field*> large;
+  const Field** order = small.data();
+  if (size_ > small.size()) {
+    large.resize(size_);
+    order = large.data();
+  }
+  for (std::size_t i = 0; i < size_; ++i) order[i] = &fields_[i];
+  std::sort(order, order + size_, [](const Field* a, const Field* b) { return a->key < b->key; });
+
+  std::string event_id = id();
+  bool wrote_id = false, wrote_raw = false;
+  bool first = true;
+  out.push_back('{');
+  auto key = [&](std::string_view k) {
+    if (!first) out.push_back(',');
+    first = false;
+    out.push_back('"');
+    out.append(k);
+    out += "\":";
+  };
+  auto flush_special = [&](std::string_view upto) {
+    if (!wrote_id && std::string_view("event.id") < upto) {
+      key("event.id");
+      append_json_string(out, event_id);
+      wrote_id = true;
+    }
+    if (!wrote_raw && std::string_view("raw") < upto) {
+      if (!raw.empty()) {
+        key("raw");
+        out.push_back('"');
+        append_base64(out, raw);
+        out.push_back('"');
+      }
+      wrote_raw = true;
+    }
+  };
+  for (std::size_t i = 0; i < size_; ++i) {
+    const Field* f = order[i];
+    flush_special(f->key);
+    if (f->key == "event.id" || f->key == "raw") continue;
+    key(f->key);
+    if (f->kind == JsonKind::kString) {
+      append_json_string(out, f->value);
+    } else {
+      out.append(f->value);
+    }
+  }
+  flush_special("\x7f");
+  out.push_back('}');
+}
+
+std::string Event::to_json() const {
+  std::string s;
+  append_json(s);
+  return s;
+}
+
+Event Event::from_json(std::string_view json) {
+  nlohmann::json j = nlohmann::json::parse(json);
+  if (!j.is_object()) throw std::runtime_error("event JSON is not an object");
+  Event e;
+  std::string taxonomy, type, identifier;
+  for (auto& [k, v] : j.items()) {
+    if (k == "raw") {
+      e.raw = base64_decode(v.get<std::string>());
+    } else if (k == "event.id" || k == "__type" || k == "raw_decoded") {
+      continue;
+    } else if (k == "classification.taxonomy") {
+      taxonomy = v.get<std::string>();
+    } else if (k == "classification.type") {
+      type = v.get<std::string>();
+    } else if (k == "classification.identifier") {
+      identifier = v.get<std::string>();
+    } else if (k == "source.ip" || k == "destination.ip") {
+      auto ip = IpAddress::parse(v.get<std::string>());
+      if (!ip) throw std::runtime_error("bad IP in event JSON: " + k);
+      k == "source.ip" ? e.set_source_ip(*ip) : e.set_destination_ip(*ip);
+    } else if ((k == "source.port" || k == "destination.port") && v.is_number_integer()) {
+      auto p = v.get<std::int64_t>();
+      if (p < 0 || p > 65535) throw std::runtime_error("bad port in event JSON: " + k);
+      k == "source.port" ? e.set_source_port(static_cast<std::uint16_t>(p))
+                         : e.set_destination_port(static_cast<std::uint16_t>(p));
+    } else if (k == "time.source" || k == "time.observation") {
+      auto t = Timestamp::parse(v.get<std::string>());
+      if (!t) throw std::runtime_error("bad time in event JSON: " + k);
+      k == "time.source" ? e.set_time_source(*t) : e.set_time_observation(*t);
+    } else if (k == "severity" && v.is_string()) {
+      e.set_severity(parse_severity(v.get<std::string>()).value_or(Severity::kUnknown));
+    } else if (v.is_string()) {
+      e.set(k, v.get<std::string>());
+    } else if (v.is_boolean()) {
+      e.set_bool(k, v.get<bool>());
+    } else if (v.is_number()) {
+      e.set(k, v.dump(), JsonKind::kNumber);
+    } else {
+      e.set(k, v.dump());
+    }
+  }
+  if (!type.empty()) {
+    auto c = Classification::parse(taxonomy, type, identifier);
+    e.set_classification(c ? *c : Classification::undetermined(identifier));
+  }
+  return e;
+}
+
+}  // namespace klartext::core

@@ -1,0 +1,99 @@
+// The normalized event: flat dotted fields (IntelMQ harmonization names) with typed core values.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/ip.hpp"
+#include "core/taxonomy.hpp"
+#include "core/timestamp.hpp"
+
+namespace klartext::core {
+
+enum class JsonKind : std::uint8_t { kString, kNumber, kBool };
+
+enum class Severity : std::uint8_t { kUnknown, kInfo, kLow, kMedium, kHigh, kCritical };
+std::string_view to_string(Severity s);
+std::optional<Severity> parse_severity(std::string_view s);  // case-insensitive
+
+// Returns a stable view of `key` that lives for the whole program (field names are a small set).
+std::string_view intern_key(std::string_view key);
+
+struct Field {
+  std::string_view key;  // interned
+  std::string value;     // JSON text for kNumber/kBool, plain text for kString
+  JsonKind kind = JsonKind::kString;
+};
+
+class Event {
+ public:
+  // Forgets all fields but keeps allocated capacity (events are reused on hot paths).
+  void clear();
+
+  // Generic fields. Setting an existing key replaces its value.
+  void set(std::string_view key, std::string_view value, JsonKind kind = JsonKind::kString);
+  void set_int(std::string_view key, std::int64_t v);
+  void set_float(std::string_view key, double v);
+  void set_bool(std::string_view key, bool v);
+  bool erase(std::string_view key);
+  const Field* find(std::string_view key) const;
+  std::optional<std::string_view> get(std::string_view key) const;
+  bool has(std::string_view key) const { return find(key) != nullptr; }
+  // Fields in insertion order (serialization sorts by key).
+  const Field* begin() const { return fields_.data(); }
+  const Field* end() const { return fields_.data() + size_; }
+  std::size_t size() const { return size_; }
+
+  // Typed core fields; each also sets its text field.
+  void set_classification(const Classification& c);
+  const Classification& classification() const { return classification_; }
+  void set_source_ip(const IpAddress& ip);
+  std::optional<IpAddress> source_ip() const { return source_ip_; }
+  void set_destination_ip(const IpAddress& ip);
+  std::optional<IpAddress> destination_ip() const { return destination_ip_; }
+  void set_source_port(std::uint16_t p);
+  std::optional<std::uint16_t> source_port() const { return source_port_; }
+  void set_destination_port(std::uint16_t p);
+  std::optional<std::uint16_t> destination_port() const { return destination_port_; }
+  void set_time_source(Timestamp t);
+  std::optional<Timestamp> time_source() const { return time_source_; }
+  void set_time_observation(Timestamp t);
+  std::optional<Timestamp> time_observation() const { return time_observation_; }
+  void set_severity(Severity s);
+  Severity severity() const { return severity_; }
+
+  // The original evidence, byte-exact (e.g. CSV header line + this row). Serialized as base64.
+  std::string raw;
+
+  // Stable identity: 128-bit hash of feed.provider, feed.name and raw, as 32 hex digits.
+  std::string id() const;
+
+  // One JSON object, keys sorted, no trailing newline; includes "event.id" and base64 "raw".
+  void append_json(std::string& out) const;
+  std::string to_json() const;
+  // Reads what append_json wrote (and IntelMQ events); throws std::runtime_error on bad input.
+  static Event from_json(std::string_view json);
+
+ private:
+  Field& slot(std::string_view key);
+
+  std::vector<Field> fields_;
+  std::size_t size_ = 0;
+  Classification classification_ = Classification::undetermined();
+  std::optional<IpAddress> source_ip_, destination_ip_;
+  std::optional<std::uint16_t> source_port_, destination_port_;
+  std::optional<Timestamp> time_source_, time_observation_;
+  Severity severity_ = Severity::kUnknown;
+};
+
+// JSON helpers used by every writer of JSON Lines.
+void append_json_string(std::string& out, std::string_view s);  // with quotes; invalid UTF-8 -> U+FFFD
+void append_base64(std::string& out, std::string_view bytes);
+std::string base64_decode(std::string_view text);  // ignores whitespace; stops at invalid input
+std::string hex_hash128(std::string_view bytes);   // XXH3-128 as 32 lowercase hex digits
+std::string sha256_hex(std::string_view bytes);
+
+}  // namespace klartext::core

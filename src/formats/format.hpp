@@ -1,0 +1,120 @@
+// The interface every input format implements, and what a parser reports back: events and issues.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/event.hpp"
+#include "core/limits.hpp"
+
+namespace klartext::formats {
+
+// An input anomaly as data (Zeek "weird", DuckDB rejects): named code, where, excerpt, hint.
+struct ParseIssue {
+  std::string code;    // stable name, e.g. "csv-field-count"
+  std::string input;   // file name, or file#part for nested inputs
+  std::uint64_t line = 0;         // 1-based; 0 = not line-oriented
+  std::uint64_t byte_offset = 0;  // from the start of `input`
+  std::string reason;  // for people
+  std::string excerpt; // the offending bytes, capped
+  std::string hint;    // what to do about it, may be empty
+  std::string to_json() const;
+};
+
+enum class InputKind { kAbuseReport, kNotAReport, kUnreadable, kEmpty };
+std::string_view to_string(InputKind k);
+
+// One line of `parse --summary`.
+struct InputSummary {
+  std::string input;
+  std::string format;  // detected format, e.g. "shadowserver-csv", "xarf", "arf"
+  std::string detail;  // e.g. report type "scan_ntpmonitor", or "dmarc-aggregate" for a non-report
+  InputKind kind = InputKind::kEmpty;
+  std::uint64_t events = 0;
+  std::uint64_t issues = 0;
+  std::map<std::string, std::uint64_t> classifications;  // "taxonomy/type/identifier" -> count
+  std::string to_json() const;
+};
+
+class Sink {
+ public:
+  virtual ~Sink() = default;
+  virtual void on_event(const core::Event& event) = 0;
+  virtual void on_issue(const ParseIssue& issue) = 0;
+};
+
+struct Input {
+  std::string name;           // shown in issues
+  std::string filename_hint;  // file name used to detect report types (attachment name, path)
+  std::string_view data;      // the bytes; owned by whoever made the Input
+  // Optional: tells the owner that bytes before `offset` are no longer needed (lets an mmap'd
+  // file drop pages so memory stays flat on huge inputs).
+  std::function<void(std::size_t offset)> release;
+};
+
+struct ParseOptions {
+  std::string report_type;  // force a Shadowserver report type
+  std::string schema_path;  // newer Shadowserver schema (intelmq.json format)
+  std::string data_dir;     // overrides for embedded data files
+  core::Limits limits;
+};
+
+class ParseContext {
+ public:
+  ParseContext(Sink& sink, const ParseOptions& options, const Input& input, int depth = 0)
+      : sink_(sink), options_(options), input_(input), depth_(depth) {
+    summary_.input = input.name;
+  }
+
+  const Input& input() const { return input_; }
+  const ParseOptions& options() const { return options_; }
+  const core::Limits& limits() const { return options_.limits; }
+  int depth() const { return depth_; }
+
+  void emit(const core::Event& event);
+  void issue(std::string code, std::uint64_t line, std::uint64_t byte_offset, std::string reason,
+             std::string_view excerpt = {}, std::string hint = {});
+
+  InputSummary& summary() { return summary_; }
+  void set_format(std::string_view format, std::string_view detail = {});
+  void set_kind(InputKind kind) { summary_.kind = kind; }
+
+  // Parses a nested input (attachment, archive member) by content detection, feeding the same
+  // sink; its counts are added to this input's summary. Returns the nested summary.
+  InputSummary parse_child(const Input& child);
+
+ private:
+  Sink& sink_;
+  const ParseOptions& options_;
+  const Input& input_;
+  int depth_;
+  InputSummary summary_;
+};
+
+class Format {
+ public:
+  virtual ~Format() = default;
+  virtual std::string_view name() const = 0;
+  // 0 = not this format, 100 = certainly this format. Looks at filename_hint and the bytes.
+  virtual int sniff(const Input& input) const = 0;
+  virtual void parse(ParseContext& ctx) const = 0;
+};
+
+// The registration point: every format is listed once in registry.cpp.
+const std::vector<const Format*>& all_formats();
+const Format* find_format(std::string_view name);
+
+// Detects the format (highest sniff score) and parses. Undetected input becomes one
+// "unknown-format" issue and kind kUnreadable. Exceptions from a parser are caught here and
+// recorded as a "parser-failure" issue: one bad input never stops the run.
+InputSummary parse_input(const Input& input, Sink& sink, const ParseOptions& options, int depth = 0);
+
+// Shortens `bytes` for an excerpt: at most `max` bytes, cut at a UTF-8 boundary.
+std::string make_excerpt(std::string_view bytes, std::size_t max);
+
+}  // namespace klartext::formats

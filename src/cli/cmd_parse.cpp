@@ -77,7 +77,8 @@ void run_parse(const ParseArgs& args) {
 
   std::vector<formats::InputSummary> summaries;
   auto stats = intake::for_each_input(
-      args.sources, [&](const formats::Input& in) { summaries.push_back(formats::parse_input(in, sink, args.options)); },
+      args.sources,
+      [&](const formats::Input& in) { summaries.push_back(formats::parse_input(in, sink, args.options)); },
       [&](const std::string& where, const std::string& why) {
         std::cerr << "klartext: cannot read " << where << ": " << why << "\n";
       });

@@ -31,8 +31,8 @@ std::string_view to_string(Severity s) {
 std::optional<Severity> parse_severity(std::string_view s) {
   std::string l(s);
   for (char& c : l) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  for (Severity v : {Severity::kInfo, Severity::kLow, Severity::kMedium, Severity::kHigh, Severity::kCritical,
-                     Severity::kUnknown}) {
+  for (Severity v :
+       {Severity::kInfo, Severity::kLow, Severity::kMedium, Severity::kHigh, Severity::kCritical, Severity::kUnknown}) {
     if (to_string(v) == l) return v;
   }
   return std::nullopt;
@@ -96,12 +96,15 @@ void Event::set_float(std::string_view key, double v) {
   set(key, std::string_view(buf, static_cast<std::size_t>(r.ptr - buf)), JsonKind::kNumber);
 }
 
-void Event::set_bool(std::string_view key, bool v) { set(key, v ? "true" : "false", JsonKind::kBool); }
+void Event::set_bool(std::string_view key, bool v) {
+  set(key, v ? "true" : "false", JsonKind::kBool);
+}
 
 bool Event::erase(std::string_view key) {
   for (std::size_t i = 0; i < size_; ++i) {
     if (fields_[i].key == key) {
-      std::rotate(fields_.begin() + static_cast<std::ptrdiff_t>(i), fields_.begin() + static_cast<std::ptrdiff_t>(i) + 1,
+      std::rotate(fields_.begin() + static_cast<std::ptrdiff_t>(i),
+                  fields_.begin() + static_cast<std::ptrdiff_t>(i) + 1,
                   fields_.begin() + static_cast<std::ptrdiff_t>(size_));
       --size_;
       return true;
@@ -315,7 +318,7 @@ std::string base64_decode(std::string_view text) {
   std::uint32_t acc = 0;
   int bits = 0;
   for (char ch : text) {
-    if (ch == '=' ) break;
+    if (ch == '=') break;
     if (ch == '\n' || ch == '\r' || ch == ' ' || ch == '\t') continue;
     int v = kDecode[static_cast<unsigned char>(ch)];
     if (v < 0) break;

@@ -71,7 +71,9 @@ std::optional<IpAddress> IpAddress::parse(std::string_view text) {
   return IpAddress::v6(b);
 }
 
-bool IpAddress::is_v4() const { return std::memcmp(bytes_.data(), kV4MappedPrefix.data(), 12) == 0; }
+bool IpAddress::is_v4() const {
+  return std::memcmp(bytes_.data(), kV4MappedPrefix.data(), 12) == 0;
+}
 
 std::uint32_t IpAddress::v4_value() const {
   return (std::uint32_t{bytes_[12]} << 24) | (std::uint32_t{bytes_[13]} << 16) | (std::uint32_t{bytes_[14]} << 8) |
@@ -123,7 +125,9 @@ bool IpAddress::is_multicast() const {
   return bytes_[0] == 0xff;
 }
 
-bool IpAddress::is_broadcast() const { return is_v4() && v4_value() == 0xffffffffu; }
+bool IpAddress::is_broadcast() const {
+  return is_v4() && v4_value() == 0xffffffffu;
+}
 
 bool IpAddress::is_unspecified() const {
   if (is_v4()) return v4_value() == 0;
@@ -186,7 +190,9 @@ bool IpPrefix::contains(const IpAddress& a) const {
   return a.masked(length_) == network_;
 }
 
-bool IpPrefix::contains(const IpPrefix& p) const { return p.length_ >= length_ && contains(p.network_); }
+bool IpPrefix::contains(const IpPrefix& p) const {
+  return p.length_ >= length_ && contains(p.network_);
+}
 
 std::uint64_t IpPrefix::size() const {
   int host_bits = (network_.is_v4() ? 32 : 128) - length_;
@@ -194,7 +200,9 @@ std::uint64_t IpPrefix::size() const {
   return std::uint64_t{1} << host_bits;
 }
 
-std::string IpPrefix::to_string() const { return network_.to_string() + "/" + std::to_string(length_); }
+std::string IpPrefix::to_string() const {
+  return network_.to_string() + "/" + std::to_string(length_);
+}
 
 }  // namespace klartext::core
 

@@ -35,8 +35,8 @@ class IpAddress {
   bool is_loopback() const;
   bool is_private() const;  // RFC 1918, RFC 4193 ULA, CGNAT 100.64/10, link-local
   bool is_multicast() const;
-  bool is_broadcast() const;    // 255.255.255.255
-  bool is_unspecified() const;  // 0.0.0.0 or ::
+  bool is_broadcast() const;      // 255.255.255.255
+  bool is_unspecified() const;    // 0.0.0.0 or ::
   bool is_documentation() const;  // 192.0.2/24, 198.51.100/24, 203.0.113/24, 2001:db8::/32
   // Publicly routable unicast (none of the above).
   bool is_global_unicast() const;

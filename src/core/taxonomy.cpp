@@ -72,8 +72,12 @@ constexpr std::array kTypes = {
 
 }  // namespace
 
-std::span<const TaxonomyInfo> all_taxonomies() { return kTaxonomies; }
-std::span<const TypeInfo> all_types() { return kTypes; }
+std::span<const TaxonomyInfo> all_taxonomies() {
+  return kTaxonomies;
+}
+std::span<const TypeInfo> all_types() {
+  return kTypes;
+}
 
 std::string_view to_string(Taxonomy t) {
   for (const auto& i : kTaxonomies) {

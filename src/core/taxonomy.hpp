@@ -72,7 +72,7 @@ struct TaxonomyInfo {
 
 struct TypeInfo {
   IncidentType value;
-  Taxonomy taxonomy;  // the class this type belongs to
+  Taxonomy taxonomy;          // the class this type belongs to
   std::string_view name;      // e.g. "ddos-amplifier"
   std::string_view expanded;  // e.g. "DDoS amplifier"
 };

@@ -78,8 +78,9 @@ void ParseContext::emit(const core::Event& event) {
 void ParseContext::issue(std::string code, std::uint64_t line, std::uint64_t byte_offset, std::string reason,
                          std::string_view excerpt, std::string hint) {
   ++summary_.issues;
-  ParseIssue i{std::move(code), input_.name, line, byte_offset, std::move(reason),
-               make_excerpt(excerpt, options_.limits.max_excerpt_bytes), std::move(hint)};
+  ParseIssue i{std::move(code), input_.name,       line,
+               byte_offset,     std::move(reason), make_excerpt(excerpt, options_.limits.max_excerpt_bytes),
+               std::move(hint)};
   sink_.on_issue(i);
 }
 

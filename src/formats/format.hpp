@@ -16,13 +16,13 @@ namespace klartext::formats {
 
 // An input anomaly as data (Zeek "weird", DuckDB rejects): named code, where, excerpt, hint.
 struct ParseIssue {
-  std::string code;    // stable name, e.g. "csv-field-count"
-  std::string input;   // file name, or file#part for nested inputs
+  std::string code;               // stable name, e.g. "csv-field-count"
+  std::string input;              // file name, or file#part for nested inputs
   std::uint64_t line = 0;         // 1-based; 0 = not line-oriented
   std::uint64_t byte_offset = 0;  // from the start of `input`
-  std::string reason;  // for people
-  std::string excerpt; // the offending bytes, capped
-  std::string hint;    // what to do about it, may be empty
+  std::string reason;             // for people
+  std::string excerpt;            // the offending bytes, capped
+  std::string hint;               // what to do about it, may be empty
   std::string to_json() const;
 };
 

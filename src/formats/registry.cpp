@@ -7,8 +7,7 @@ namespace klartext::formats {
 // (Declarations are added by each format together with its line in the list below.)
 
 const std::vector<const Format*>& all_formats() {
-  static const std::vector<const Format*> kFormats = {
-  };
+  static const std::vector<const Format*> kFormats = {};
   return kFormats;
 }
 

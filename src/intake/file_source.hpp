@@ -37,8 +37,9 @@ std::string read_file(const std::string& path);
 
 // Expands files and directories (recursively, sorted, hidden files skipped) into file paths.
 // Missing paths are reported through `on_error` and skipped.
-std::vector<std::string> expand_paths(const std::vector<std::string>& paths,
-                                      const std::function<void(const std::string& path, const std::string& why)>& on_error);
+std::vector<std::string> expand_paths(
+    const std::vector<std::string>& paths,
+    const std::function<void(const std::string& path, const std::string& why)>& on_error);
 
 // Calls `fn` with an Input for a file path ("-" = stdin); the Input's bytes live during the call.
 void with_file_input(const std::string& path, const std::function<void(const formats::Input&)>& fn);

@@ -26,17 +26,17 @@ struct Amplifier {
   std::string service;               // "ntp"
   std::string transport = "udp";
   std::uint16_t port = 0;
-  double baf_typical = 0;  // bandwidth amplification factor, typical (literature)
-  double baf_max = 0;      // worst case seen in the literature
-  double paf = 0;          // packet amplification factor, 0 = unknown
-  std::string source;      // where the factors come from (e.g. "Rossow NDSS 2014, Table 1")
-  std::string probe;       // probe catalogue entry that verifies it, empty if none
+  double baf_typical = 0;                     // bandwidth amplification factor, typical (literature)
+  double baf_max = 0;                         // worst case seen in the literature
+  double paf = 0;                             // packet amplification factor, 0 = unknown
+  std::string source;                         // where the factors come from (e.g. "Rossow NDSS 2014, Table 1")
+  std::string probe;                          // probe catalogue entry that verifies it, empty if none
   std::map<std::string, LocalizedText> text;  // by language code: "de", "en"
 };
 
 // Texts for identifiers that are not amplifiers (infected systems, spam, brute force, ...).
 struct IncidentText {
-  std::string identifier;            // e.g. "spam-url"; may also be a type name like "brute-force"
+  std::string identifier;  // e.g. "spam-url"; may also be a type name like "brute-force"
   std::vector<std::string> aliases;
   std::map<std::string, LocalizedText> text;
 };

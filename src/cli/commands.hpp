@@ -22,5 +22,6 @@ GlobalOptions& global_options();
 
 void register_parse(CLI::App& app);
 void register_config(CLI::App& app);
+void register_knowledge(CLI::App& app);
 
 }  // namespace klartext::cli

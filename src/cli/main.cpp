@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
 
   register_parse(app);
   register_config(app);
+  register_knowledge(app);
 
   try {
     app.parse(argc, argv);

@@ -76,10 +76,14 @@ inline bool same_key(std::string_view a, std::string_view b) {
 }  // namespace
 
 Field& Event::slot(std::string_view key) {
-  // A 256-bit filter over (size, last byte) of the keys present: most keys set on a fresh event
+  // A 256-bit filter over (size and three bytes) of the keys present: most keys set on a fresh event
   // are new, and the filter tells so without comparing against every field.
-  const unsigned bit =
-      key.empty() ? 0u : (static_cast<unsigned>(key.size()) * 31u + static_cast<unsigned char>(key.back())) & 255u;
+  unsigned bit = 0;
+  if (!key.empty()) {
+    const auto* k = reinterpret_cast<const unsigned char*>(key.data());
+    const std::size_t n = key.size();
+    bit = (static_cast<unsigned>(n) * 0x9Eu + k[n - 1] * 7u + k[n > 1 ? n - 2 : 0] * 13u + k[n / 2] * 3u) & 255u;
+  }
   const std::uint64_t mask = std::uint64_t{1} << (bit & 63u);
   if ((key_mask_[bit >> 6] & mask) != 0) {
     for (std::size_t i = 0; i < size_; ++i) {

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <charconv>
 #include <cmath>
 #include <cstring>
@@ -344,22 +345,33 @@ constexpr std::size_t base64_size(std::size_t n) {
 
 char* write_base64(char* o, std::string_view bytes) {
   static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  // 12 bits -> two output characters at once.
-  static const std::array<char, 8192> kPairs = [] {
-    std::array<char, 8192> t{};
+  // 12 bits -> two output characters at once (as they lie in memory).
+  static const std::array<std::uint16_t, 4096> kPairs = [] {
+    std::array<std::uint16_t, 4096> t{};
     for (int i = 0; i < 4096; ++i) {
-      t[static_cast<std::size_t>(2 * i)] = kAlphabet[i >> 6];
-      t[static_cast<std::size_t>(2 * i + 1)] = kAlphabet[i & 63];
+      const char two[2] = {kAlphabet[i >> 6], kAlphabet[i & 63]};
+      std::memcpy(&t[static_cast<std::size_t>(i)], two, 2);
     }
     return t;
   }();
   const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
   std::size_t n = bytes.size();
   std::size_t i = 0;
+  // Six input bytes -> eight characters per step, from one 8-byte load.
+  for (; i + 8 <= n; i += 6) {
+    std::uint64_t v;
+    std::memcpy(&v, p + i, 8);
+    if constexpr (std::endian::native == std::endian::little) v = __builtin_bswap64(v);  // big-endian view
+    std::uint64_t out = std::uint64_t{kPairs[(v >> 52) & 0xfff]} | (std::uint64_t{kPairs[(v >> 40) & 0xfff]} << 16) |
+                        (std::uint64_t{kPairs[(v >> 28) & 0xfff]} << 32) |
+                        (std::uint64_t{kPairs[(v >> 16) & 0xfff]} << 48);
+    std::memcpy(o, &out, 8);
+    o += 8;
+  }
   for (; i + 3 <= n; i += 3) {
     std::uint32_t v = (std::uint32_t{p[i]} << 16) | (std::uint32_t{p[i + 1]} << 8) | p[i + 2];
-    std::memcpy(o, &kPairs[2 * (v >> 12)], 2);
-    std::memcpy(o + 2, &kPairs[2 * (v & 0xfff)], 2);
+    std::memcpy(o, &kPairs[v >> 12], 2);
+    std::memcpy(o + 2, &kPairs[v & 0xfff], 2);
     o += 4;
   }
   if (i < n) {

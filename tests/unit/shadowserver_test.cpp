@@ -263,3 +263,31 @@ TEST(Shadowserver, SinkholeIdentifierComesFromTheRow) {
 
 }  // namespace
 }  // namespace klartext::formats::shadowserver
+
+namespace klartext::formats::shadowserver {
+namespace {
+
+TEST(Shadowserver, StreamingReleasesParsedBytes) {
+  std::string data = kNtpHeader + "\n";
+  while (data.size() < (9u << 20)) data += kNtpRow + "\n";
+  std::vector<std::size_t> released;
+  Input in;
+  in.name = "scan_ntpmonitor.csv";
+  in.data = data;
+  in.release = [&](std::size_t offset) { released.push_back(offset); };
+  struct Count : Sink {
+    std::size_t events = 0, issues = 0;
+    void on_event(const core::Event&) override { ++events; }
+    void on_issue(const ParseIssue&) override { ++issues; }
+  } sink;
+  ParseOptions opt;
+  parse_input(in, sink, opt);
+  ASSERT_GE(released.size(), 2u);
+  for (std::size_t i = 1; i < released.size(); ++i) EXPECT_GT(released[i], released[i - 1]);
+  EXPECT_LT(released.back(), data.size());
+  EXPECT_EQ(sink.issues, 0u);
+  EXPECT_GT(sink.events, 40000u);
+}
+
+}  // namespace
+}  // namespace klartext::formats::shadowserver

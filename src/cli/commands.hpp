@@ -21,5 +21,8 @@ struct GlobalOptions {
 GlobalOptions& global_options();
 
 void register_parse(CLI::App& app);
+void register_ingest(CLI::App& app);
+void register_customers(CLI::App& app);
+void register_cases(CLI::App& app);
 
 }  // namespace klartext::cli

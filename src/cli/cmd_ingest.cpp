@@ -94,8 +94,8 @@ void run_ingest(const IngestArgs& args) {
   }
   auto store = store::Store::open(cfg);
   auto holders = customers::HolderIndex::from_store(*store);
-  spdlog::info("holder index built sessions={} statics={} bytes={}", holders.sessions(), holders.statics(),
-               holders.memory_bytes());
+  spdlog::debug("holder index built sessions={} statics={} bytes={}", holders.sessions(), holders.statics(),
+                holders.memory_bytes());
   cases::CaseBook book(*store, cfg);
   auto options = args.options;
   if (options.data_dir.empty()) options.data_dir = cfg.data_dir;

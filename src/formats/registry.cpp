@@ -12,6 +12,7 @@ namespace klartext::formats {
 
 // Each format folder defines its accessor.
 // (Declarations are added by each format together with its line in the list below.)
+const Format* text_format();  // formats/freetext/text_format.cpp
 
 const std::vector<const Format*>& all_formats() {
   static const std::vector<const Format*> kFormats = {

@@ -1,6 +1,7 @@
 // The mail Format: RFC 5322 sniffing, the linking sink, and routing to the report parsers.
 #include <algorithm>
 
+#include "formats/acns/acns.hpp"
 #include "formats/arf/arf.hpp"
 #include "formats/certnotice/certnotice.hpp"
 #include "formats/freetext/freetext.hpp"
@@ -251,8 +252,8 @@ void parse_mail(ParseContext& ctx) {
   inner.set_format("mail");
   bool claimed = xarf::parse_xarf_json_mail(inner, mail) || arf::parse_arf(inner, mail) ||
                  xarf::parse_xarf_yaml_mail(inner, mail) || iodef::parse_iodef_mail(inner, mail) ||
-                 parse_attachments(inner, mail) || spamcop::parse_spamcop(inner, mail) ||
-                 certnotice::parse_cert_notice(inner, mail);
+                 acns::parse_acns_mail(inner, mail) || parse_attachments(inner, mail) ||
+                 spamcop::parse_spamcop(inner, mail) || certnotice::parse_cert_notice(inner, mail);
   if (!claimed) {
     if (std::string verdict = detect_acknowledgement(mail); !verdict.empty()) {
       ctx.set_format("mail", verdict);
@@ -266,6 +267,7 @@ void parse_mail(ParseContext& ctx) {
     report.from = mail.from_address;
     report.sent = mail.date;
     report.feed_provider = mail.from_domain;
+    inner.summary().detail.clear();
     inner.set_format("free-text");
     freetext::parse_free_text(inner, report);
   }

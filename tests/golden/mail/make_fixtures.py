@@ -525,6 +525,35 @@ Content-Transfer-Encoding: base64
 --xb--
 """
 
+ACNS = """\
+From: Copyright Agent <notices@agent.example.org>
+To: abuse@example.net
+Subject: Notice of Claimed Infringement - Case ID 7000001
+Date: Fri, 27 Nov 2026 11:00:00 +0000
+Message-ID: <acns-1@agent.example.org>
+MIME-Version: 1.0
+Content-Type: text/plain; charset=utf-8
+
+Dear Sir or Madam, we have detected the following copyright infringement.
+
+<?xml version="1.0" encoding="UTF-8"?>
+<Infringement xmlns="http://www.acns.net/ACNS">
+  <Case><ID>7000001</ID><Status>OPEN</Status></Case>
+  <Complainant><Entity>Example Studios</Entity><Email>notices@agent.example.org</Email></Complainant>
+  <Source>
+    <TimeStamp>2026-11-27T10:41:02Z</TimeStamp>
+    <IP_Address>203.0.113.66</IP_Address>
+    <Port>51413</Port>
+    <DNS_Name>unknown</DNS_Name>
+    <Type>P2P</Type>
+    <SubType BaseType="P2P" Protocol="BITTORRENT"/>
+  </Source>
+  <Content><Item><Title>Example Movie</Title><FileName>Example.Movie.2026.mkv</FileName></Item></Content>
+</Infringement>
+"""
+
+write("acns", "bittorrent", "ACNS copyright notice embedded in a plain-text mail: fraud/copyright p2p",
+      "input.eml", ACNS)
 write("x-arf", "fail2ban-ssh", "X-ARF 0.2 fail2ban mail: login-attack with sshd log evidence, Occurances spelling",
       "input.eml", XARF_FAIL2BAN)
 write("x-arf", "inline-forwarded", "X-ARF report quoted inline in a forwarded plain-text body, private schema URL",

@@ -238,6 +238,20 @@ bool parse_notice_text(ParseContext& ctx, std::string_view subject, std::string_
         break;
       }
     }
+    if (ip_col == header.size() && header.size() >= 2) {
+      // Header names we do not know (other languages, other charsets): the column whose value
+      // in the first row is an address.
+      std::size_t peek = pos;
+      auto first = split_row(line_at(text, peek), sep);
+      if (first.size() == header.size()) {
+        for (std::size_t i = 0; i < first.size(); ++i) {
+          if (core::IpAddress::parse(trim(first[i])) && !core::IpAddress::parse(trim(header[i]))) {
+            ip_col = i;
+            break;
+          }
+        }
+      }
+    }
     if (ip_col == header.size() || header.size() < 2) continue;
     std::string header_line(line);
     std::size_t rows_pos = pos;

@@ -76,7 +76,7 @@ bool handle_attachment(ParseContext& ctx, const ParsedMail& mail, const std::str
     }
     InputSummary s = ctx.parse_child(child);
     if (!s.format.empty() && s.format != "unknown") ctx.set_format(s.format, s.detail);
-    return true;
+    return s.events > 0 || s.kind == InputKind::kNotAReport;
   }
   return false;
 }

@@ -444,7 +444,10 @@ void emit_v3(ParseContext& ctx, const Json& j, std::string_view text, const mail
   require(ctx, r, {"ReportClass", "ReportType", "Date"}, "Report.");
   std::string cls = lower(str(r, "ReportClass"));
   std::string type = lower(str(r, "ReportType"));
-  ctx.set_format("xarf", "v" + str(j, "Version") + " " + cls + "/" + type);
+  // Built by appends: g++ 12 -O2 reports a false -Wrestrict for the chained operator+.
+  std::string detail = "v";
+  detail.append(str(j, "Version")).append(" ").append(cls).append("/").append(type);
+  ctx.set_format("xarf", detail);
   core::Event e = mail::new_event(mail, "xarf");
   if (j.contains("ReporterInfo") && j["ReporterInfo"].is_object()) {
     const Json& ri = j["ReporterInfo"];
@@ -501,9 +504,9 @@ bool parse_xarf_json(ParseContext& ctx, std::string_view text, const mail::Parse
     }
     j = Json::parse(fixed, nullptr, false);
     if (j.is_discarded()) {
-      ctx.set_format("xarf", "invalid-json");
+      // Recorded; the mail's other parts (or its free text) may still say what happened.
       ctx.issue("xarf-json-invalid", 0, 0, "XARF report is not valid JSON", text.substr(0, 200));
-      return true;
+      return false;
     }
     ctx.issue("xarf-json-invalid", 0, 0, "XARF report is not valid JSON (bare n/a values); read after repair",
               text.substr(0, 200));

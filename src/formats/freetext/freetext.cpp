@@ -1,10 +1,192 @@
-// Placeholder: free-text extraction and rules are being written; emits nothing yet.
+// Free-text reports: one event per reported address, classified by the rules or left undetermined.
 #include "formats/freetext/freetext.hpp"
 
-namespace klartext::formats::freetext {
+#include <algorithm>
+#include <cstdio>
+#include <map>
+#include <set>
 
-std::size_t parse_free_text(ParseContext&, const TextReport&) {
-  return 0;
+#include "formats/freetext/extract.hpp"
+#include "formats/freetext/rules.hpp"
+
+namespace klartext::formats::freetext {
+namespace {
+
+constexpr std::size_t kMaxEvidenceLines = 50;
+constexpr std::size_t kMaxRawBytes = 16 << 10;
+
+// Addresses a report can be about: public ones, and the documentation ranges our fixtures use.
+bool reportable(const core::IpAddress& ip) {
+  if (ip.is_loopback() || ip.is_private() || ip.is_multicast() || ip.is_broadcast() || ip.is_unspecified()) {
+    return false;
+  }
+  if (ip.is_v4()) {
+    std::uint32_t v = ip.v4_value();
+    if ((v >> 24) == 0 || (v >> 24) >= 224) return false;  // "this network", class E, netmasks
+  }
+  return true;
+}
+
+struct Reported {
+  core::IpAddress ip;
+  bool source = false, neutral = false, destination = false;
+  std::vector<std::size_t> lines;  // indexes into Extraction::lines, in order, unique
+  bool in_subject = false;
+  std::set<std::uint16_t> ports, destination_ports;
+  std::set<core::IpAddress> peers;
+};
+
+std::string url_host(std::string_view url) {
+  std::size_t s = url.find("://");
+  if (s == std::string_view::npos) return {};
+  std::string_view rest = url.substr(s + 3);
+  std::size_t e = rest.find_first_of("/?#");
+  rest = rest.substr(0, e);
+  if (std::size_t at = rest.rfind('@'); at != std::string_view::npos) rest = rest.substr(at + 1);
+  if (!rest.empty() && rest.front() == '[') {
+    std::size_t close = rest.find(']');
+    return std::string(rest.substr(1, close == std::string_view::npos ? rest.size() - 1 : close - 1));
+  }
+  if (std::size_t colon = rest.find(':'); colon != std::string_view::npos) rest = rest.substr(0, colon);
+  return std::string(rest);
+}
+
+}  // namespace
+
+std::size_t parse_free_text(ParseContext& ctx, const TextReport& report) {
+  const RuleSet& rules = rules_for(ctx.options().data_dir);
+  ExtractOptions eo;
+  eo.sent = report.sent;
+  Extraction ex = extract(report.subject, report.body, eo);
+
+  // Group mentions by address, keeping first-appearance order.
+  std::vector<Reported> found;
+  std::map<core::IpAddress, std::size_t> index;
+  for (const Mention& m : ex.mentions) {
+    if (!reportable(m.ip)) continue;
+    auto [it, inserted] = index.try_emplace(m.ip, found.size());
+    if (inserted) found.push_back(Reported{m.ip});
+    Reported& r = found[it->second];
+    r.source = r.source || m.role == Role::kSource;
+    r.neutral = r.neutral || m.role == Role::kNeutral;
+    r.destination = r.destination || m.role == Role::kDestination;
+    if (m.line == kSubjectLine) {
+      r.in_subject = true;
+    } else if (r.lines.empty() || r.lines.back() != m.line) {
+      r.lines.push_back(m.line);
+    }
+    if (m.role != Role::kDestination && m.port) r.ports.insert(*m.port);
+    if (m.destination_port) r.destination_ports.insert(*m.destination_port);
+    if (m.peer) r.peers.insert(*m.peer);
+  }
+  // An address the text only names as a target (DST=, "targeting our IPs:") is the reporter's, not
+  // the reported one.
+  std::erase_if(found, [](const Reported& r) { return !r.source && !(r.neutral && !r.destination); });
+
+  if (found.empty()) {
+    ctx.issue("freetext-no-address", 0, 0, "free text names no reportable IP address",
+              report.subject.empty() ? report.body.substr(0, 200) : report.subject,
+              "the report may name only URLs or domains, or address a private network");
+    return 0;
+  }
+
+  std::string text;
+  text.reserve(report.subject.size() + report.body.size() + 1);
+  text += report.subject;
+  text += '\n';
+  text += report.body;
+  Classifier classifier(rules, report.subject, text);
+
+  // Times of paragraphs, for addresses whose own lines carry no time ("IP: x" / "Time: y").
+  std::map<std::size_t, const FoundTime*> paragraph_time;
+  for (const TextLine& l : ex.lines) {
+    if (l.time) paragraph_time.try_emplace(l.paragraph, &*l.time);
+  }
+
+  std::size_t emitted = 0;
+  core::Event ev;
+  for (const Reported& r : found) {
+    if (emitted >= ctx.limits().max_events_per_input) {
+      ctx.issue("event-limit", 0, 0, "free text names more addresses than limits.max_events_per_input");
+      break;
+    }
+    Evidence evidence;
+    for (std::size_t li : r.lines) evidence.lines.push_back(ex.lines[li].text);
+    evidence.distinct_destination_ports = r.destination_ports.size();
+    evidence.distinct_destination_ips = r.peers.size();
+    Verdict verdict = classifier.classify(evidence);
+
+    ev.clear();
+    ev.raw.clear();
+    ev.set_classification(verdict.classification);
+    ev.set_source_ip(r.ip);
+    if (r.ports.size() == 1) ev.set_source_port(*r.ports.begin());
+    if (r.destination_ports.size() == 1) ev.set_destination_port(*r.destination_ports.begin());
+    if (r.peers.size() == 1) ev.set_destination_ip(*r.peers.begin());
+
+    const FoundTime* when = nullptr;
+    for (std::size_t li : r.lines) {
+      const auto& t = ex.lines[li].time;
+      if (t && (when == nullptr || t->time < when->time)) when = &*t;
+    }
+    if (when == nullptr) {
+      for (std::size_t li : r.lines) {
+        auto it = paragraph_time.find(ex.lines[li].paragraph);
+        if (it != paragraph_time.end()) {
+          when = it->second;
+          break;
+        }
+      }
+    }
+    if (when != nullptr) {
+      ev.set_time_source(when->time);
+      if (!ex.zone_note.empty()) {
+        ev.set("extra.time_zone", ex.zone_note);
+      } else if (!when->zone_known) {
+        ev.set("extra.time_zone", "UTC (assumed: the report gives no zone)");
+      }
+    }
+    if (report.sent) ev.set_time_observation(*report.sent);
+    if (!report.feed_provider.empty()) ev.set("feed.provider", report.feed_provider);
+    ev.set("feed.name", "free-text");
+    char conf[16];
+    std::snprintf(conf, sizeof conf, "%.2f", verdict.confidence);
+    ev.set("extra.confidence", conf, core::JsonKind::kNumber);
+    if (verdict.rule != nullptr) {
+      ev.set("extra.rule", verdict.rule->id);
+    } else if (!verdict.scores.empty()) {
+      ev.set("extra.undetermined_reason", verdict.reason);
+      ev.set("extra.best_rule", verdict.scores.front().rule->id);
+    }
+    std::string ip_text = r.ip.to_string();
+    for (const std::string& url : ex.urls) {
+      if (url_host(url) == ip_text) {
+        ev.set("source.url", url);
+        break;
+      }
+    }
+
+    // Evidence: the subject if it names the address, then the lines that do.
+    if (r.in_subject) {
+      ev.raw += "Subject: ";
+      ev.raw += report.subject;
+      ev.raw += '\n';
+    }
+    std::size_t n = 0;
+    for (std::size_t li : r.lines) {
+      if (n == kMaxEvidenceLines || ev.raw.size() > kMaxRawBytes) {
+        ev.raw += "[... " + std::to_string(r.lines.size() - n) + " more lines]\n";
+        break;
+      }
+      ev.raw += ex.lines[li].text;
+      ev.raw += '\n';
+      ++n;
+    }
+    if (r.lines.size() > n) ev.set_int("extra.evidence_lines", static_cast<std::int64_t>(r.lines.size()));
+    ctx.emit(ev);
+    ++emitted;
+  }
+  return emitted;
 }
 
 }  // namespace klartext::formats::freetext

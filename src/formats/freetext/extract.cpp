@@ -1,0 +1,879 @@
+// Hand-written scanners for free text (no regex: bodies can be megabytes and lines hostile).
+#include "formats/freetext/extract.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <cstring>
+
+namespace klartext::formats::freetext {
+namespace {
+
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
+bool is_alpha(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+bool is_alnum(char c) {
+  return is_digit(c) || is_alpha(c);
+}
+bool is_hex(char c) {
+  return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+char lower(char c) {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (lower(a[i]) != lower(b[i])) return false;
+  }
+  return true;
+}
+
+bool istarts_with(std::string_view s, std::size_t at, std::string_view prefix) {
+  return at + prefix.size() <= s.size() && iequals(s.substr(at, prefix.size()), prefix);
+}
+
+std::string to_lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = lower(c);
+  return out;
+}
+
+// Defanging tokens and what they stand for; longest first where they share a prefix.
+struct Fang {
+  std::string_view from;
+  std::string_view to;
+};
+constexpr std::array<Fang, 16> kFangs = {{
+    {"[://]", "://"},
+    {"[:]//", "://"},
+    {"[.]", "."},
+    {"(.)", "."},
+    {"{.}", "."},
+    {"[dot]", "."},
+    {"(dot)", "."},
+    {"{dot}", "."},
+    {"[:]", ":"},
+    {"hxxps", "https"},
+    {"hxxp", "http"},
+    {"hxxps", "https"},
+    {"h**ps", "https"},
+    {"h**p", "http"},
+    {"fxp://", "ftp://"},
+    {"[/]", "/"},
+}};
+
+// ---- time -------------------------------------------------------------------------------------
+
+struct Cursor {
+  std::string_view s;
+  std::size_t i = 0;
+  bool done() const { return i >= s.size(); }
+  char peek(std::size_t ahead = 0) const { return i + ahead < s.size() ? s[i + ahead] : '\0'; }
+  // 1..max digits.
+  bool number(int min_digits, int max_digits, int& out) {
+    int n = 0, v = 0;
+    while (n < max_digits && is_digit(peek())) {
+      v = v * 10 + (s[i] - '0');
+      ++i;
+      ++n;
+    }
+    if (n < min_digits || is_digit(peek())) return false;
+    out = v;
+    return true;
+  }
+  bool eat(char c) {
+    if (peek() != c) return false;
+    ++i;
+    return true;
+  }
+  std::size_t skip_spaces() {
+    std::size_t n = 0;
+    while (peek() == ' ' || peek() == '\t') {
+      ++i;
+      ++n;
+    }
+    return n;
+  }
+  std::string_view word() {
+    std::size_t b = i;
+    while (is_alpha(peek())) ++i;
+    return s.substr(b, i - b);
+  }
+};
+
+constexpr std::array<std::string_view, 12> kMonths = {"jan", "feb", "mar", "apr", "may", "jun",
+                                                      "jul", "aug", "sep", "oct", "nov", "dec"};
+
+// Month from an English (or German/French/Dutch abbreviated) name; 0 if none.
+int month_of(std::string_view w) {
+  if (w.size() < 3 || w.size() > 9) return 0;
+  std::string l = to_lower(w);
+  for (std::size_t m = 0; m < kMonths.size(); ++m) {
+    if (l.compare(0, 3, kMonths[m]) == 0) {
+      static constexpr std::array<std::string_view, 12> kFull = {"january",   "february", "march",    "april",
+                                                                 "may",       "june",     "july",     "august",
+                                                                 "september", "october",  "november", "december"};
+      if (l.size() == 3 || l == kFull[m] || (l == "sept" && m == 8)) return static_cast<int>(m) + 1;
+    }
+  }
+  static constexpr std::array<std::pair<std::string_view, int>, 8> kOther = {
+      {{"mai", 5}, {"okt", 10}, {"dez", 12}, {"mrz", 3}, {"mär", 3}, {"maerz", 3}, {"juni", 6}, {"juli", 7}}};
+  for (const auto& [name, m] : kOther) {
+    if (l == name) return m;
+  }
+  return 0;
+}
+
+constexpr unsigned kDaysInMonth[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+
+bool valid_date(int y, int m, int d) {
+  if (y < 1990 || y > 2100 || m < 1 || m > 12 || d < 1) return false;
+  if (d > static_cast<int>(kDaysInMonth[m - 1])) return false;
+  bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  return !(m == 2 && d == 29 && !leap);
+}
+
+struct Clock {
+  int h = 0, m = 0, s = 0;
+  std::int64_t frac_us = 0;
+};
+
+// H:MM[:SS][.frac] [AM|PM]
+bool parse_clock(Cursor& c, Clock& out) {
+  if (!c.number(1, 2, out.h) || !c.eat(':') || !c.number(2, 2, out.m)) return false;
+  if (c.peek() == ':' && is_digit(c.peek(1))) {
+    c.eat(':');
+    if (!c.number(2, 2, out.s)) return false;
+    if ((c.peek() == '.' || c.peek() == ',') && is_digit(c.peek(1))) {
+      ++c.i;
+      std::int64_t scale = 100000;
+      while (is_digit(c.peek())) {
+        if (scale > 0) out.frac_us += (c.peek() - '0') * scale;
+        scale /= 10;
+        ++c.i;
+      }
+    }
+  }
+  std::size_t save = c.i;
+  c.skip_spaces();
+  std::string_view w = c.word();
+  if (iequals(w, "am") || iequals(w, "pm")) {
+    if (out.h < 1 || out.h > 12) return false;
+    if (iequals(w, "am") && out.h == 12) out.h = 0;
+    if (iequals(w, "pm") && out.h != 12) out.h += 12;
+  } else {
+    c.i = save;
+  }
+  return out.h <= 23 && out.m <= 59 && out.s <= 60;
+}
+
+// +hh:mm, +hhmm, +hh, +h after a sign; returns minutes east.
+bool parse_numeric_offset(Cursor& c, int& out) {
+  char sign = c.peek();
+  if (sign != '+' && sign != '-') return false;
+  std::size_t save = c.i;
+  ++c.i;
+  c.skip_spaces();
+  int hh = 0, mm = 0;
+  std::size_t start = c.i;
+  while (is_digit(c.peek()) && c.i - start < 4) ++c.i;
+  std::size_t n = c.i - start;
+  if (n == 0 || is_digit(c.peek())) {
+    c.i = save;
+    return false;
+  }
+  std::string_view d = c.s.substr(start, n);
+  if (n <= 2) {
+    hh = std::stoi(std::string(d));
+    if (c.peek() == ':' && is_digit(c.peek(1)) && is_digit(c.peek(2))) {
+      mm = (c.peek(1) - '0') * 10 + (c.peek(2) - '0');
+      c.i += 3;
+    }
+  } else if (n == 4) {
+    hh = (d[0] - '0') * 10 + (d[1] - '0');
+    mm = (d[2] - '0') * 10 + (d[3] - '0');
+  } else {
+    c.i = save;
+    return false;
+  }
+  if (hh > 14 || mm > 59) {
+    c.i = save;
+    return false;
+  }
+  out = (sign == '-' ? -1 : 1) * (hh * 60 + mm);
+  return true;
+}
+
+// A zone after a time: Z, +hh:mm, UTC, GMT+8, (CET), CEST. nullopt if none.
+std::optional<int> parse_zone(Cursor& c) {
+  std::size_t save = c.i;
+  c.skip_spaces();
+  if ((c.peek() == 'Z' || c.peek() == 'z') && !is_alnum(c.peek(1))) {
+    ++c.i;
+    return 0;
+  }
+  int off = 0;
+  if (parse_numeric_offset(c, off)) {
+    // "+0100 (CET)" carries a comment we skip.
+    std::size_t after = c.i;
+    c.skip_spaces();
+    if (c.eat('(')) {
+      c.word();
+      if (!c.eat(')')) c.i = after;
+    } else {
+      c.i = after;
+    }
+    return off;
+  }
+  bool paren = c.eat('(');
+  std::string_view w = c.word();
+  if (!w.empty() && w.size() <= 5) {
+    if (iequals(w, "utc") || iequals(w, "gmt") || iequals(w, "z")) {
+      std::size_t after = c.i;
+      int extra = 0;
+      if (parse_numeric_offset(c, extra)) {
+        off = extra;
+      } else {
+        c.i = after;
+        off = 0;
+      }
+      if (paren) c.eat(')');
+      return off;
+    }
+    if (auto z = zone_offset(w)) {
+      if (paren) c.eat(')');
+      return *z;
+    }
+  }
+  c.i = save;
+  return std::nullopt;
+}
+
+struct DateParts {
+  int y = 0, mo = 0, d = 0;
+};
+
+std::optional<FoundTime> finish(Cursor& c, DateParts date, std::optional<int> default_offset) {
+  // Separator between date and time: 'T', spaces, ", ", " at ", ":" (apache), "um", "à".
+  std::size_t save = c.i;
+  if (c.peek() == 'T' && is_digit(c.peek(1))) {
+    ++c.i;
+  } else if (c.peek() == ':' && is_digit(c.peek(1))) {
+    ++c.i;
+  } else {
+    c.eat(',');
+    if (c.skip_spaces() == 0 && c.i == save) return std::nullopt;
+    std::size_t w0 = c.i;
+    std::string_view w = c.word();
+    if (iequals(w, "at") || iequals(w, "um") || iequals(w, "a") || iequals(w, "om") || iequals(w, "alle")) {
+      c.skip_spaces();
+    } else {
+      c.i = w0;
+    }
+  }
+  Clock clk;
+  if (!parse_clock(c, clk)) return std::nullopt;
+  std::optional<int> zone = parse_zone(c);
+  // ctime style puts the year last: "Sat Nov 28 10:02:01 [UTC] 2026".
+  if (date.y == 0) {
+    std::size_t keep = c.i;
+    c.skip_spaces();
+    int y = 0;
+    if (c.number(4, 4, y) && y >= 1990 && y <= 2100) {
+      date.y = y;
+    } else {
+      c.i = keep;
+    }
+  }
+  if (date.y == 0) return std::nullopt;  // caller completes syslog years
+  if (!valid_date(date.y, date.mo, date.d)) return std::nullopt;
+  FoundTime ft;
+  int off = 0;
+  if (zone) {
+    off = *zone;
+    ft.zone_known = true;
+  } else if (default_offset) {
+    off = *default_offset;
+    ft.zone_known = true;
+  }
+  std::int64_t days = core::days_from_civil(date.y, static_cast<unsigned>(date.mo), static_cast<unsigned>(date.d));
+  std::int64_t secs = days * 86400 + clk.h * 3600 + clk.m * 60 + clk.s - off * 60;
+  ft.time = core::Timestamp::from_micros(secs * 1'000'000 + clk.frac_us);
+  return ft;
+}
+
+int year_of(core::Timestamp t) {
+  std::int64_t days = t.seconds() / 86400;
+  // civil_from_days (Hinnant), year only.
+  days += 719468;
+  const std::int64_t era = (days >= 0 ? days : days - 146096) / 146097;
+  const unsigned doe = static_cast<unsigned>(days - era * 146097);
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  const unsigned m = mp < 10 ? mp + 3 : mp - 9;
+  return static_cast<int>(static_cast<std::int64_t>(yoe) + era * 400 + (m <= 2));
+}
+
+// Syslog dates have no year: take the mail's year, or the year before if that lands in the future.
+std::optional<FoundTime> with_year(Cursor& c, DateParts date, std::optional<core::Timestamp> sent,
+                                   std::optional<int> default_offset) {
+  std::size_t save = c.i;
+  auto t = finish(c, date, default_offset);
+  if (t || date.y != 0) return t;
+  c.i = save;
+  core::Timestamp ref = sent ? *sent : core::Timestamp::now();
+  date.y = year_of(ref);
+  auto ft = finish(c, date, default_offset);
+  if (ft && ft->time.seconds() > ref.seconds() + 2 * 86400) {
+    c.i = save;
+    date.y -= 1;
+    ft = finish(c, date, default_offset);
+  }
+  return ft;
+}
+
+std::optional<FoundTime> time_at(std::string_view s, std::size_t p, std::optional<core::Timestamp> sent,
+                                 std::optional<int> default_offset) {
+  Cursor c{s, p};
+  if (is_digit(s[p])) {
+    int a = 0;
+    if (!c.number(1, 4, a)) return std::nullopt;
+    std::size_t na = c.i - p;
+    char sep = c.peek();
+    if (na == 4 && (sep == '-' || sep == '/' || sep == '.')) {
+      // 2026-11-28
+      ++c.i;
+      int mo = 0, d = 0;
+      if (!c.number(1, 2, mo) || !c.eat(sep) || !c.number(1, 2, d)) return std::nullopt;
+      return finish(c, {a, mo, d}, default_offset);
+    }
+    if (na <= 2 && (sep == '.' || sep == '/' || sep == '-')) {
+      ++c.i;
+      if (is_alpha(c.peek())) {
+        // 28/Nov/2026:10:02:01 +0100 (access logs), 28-Nov-2026 10:02
+        int mo = month_of(c.word());
+        int y = 0;
+        if (mo == 0 || !c.eat(sep) || !c.number(4, 4, y)) return std::nullopt;
+        return finish(c, {y, mo, a}, default_offset);
+      }
+      int b = 0, y = 0;
+      if (!c.number(1, 2, b) || !c.eat(sep) || !c.number(4, 4, y)) return std::nullopt;
+      if (sep == '.') return finish(c, {y, b, a}, default_offset);  // 28.11.2026: day first
+      if (a > 12 && b <= 12) return finish(c, {y, b, a}, default_offset);
+      if (b > 12 && a <= 12) return finish(c, {y, a, b}, default_offset);
+      if (a == b) return finish(c, {y, a, b}, default_offset);
+      return std::nullopt;  // 03/04/2026: day and month order unknown; better no time than a wrong one
+    }
+    if (na <= 2 && (sep == ' ' || sep == '-')) {
+      // RFC 2822 "28 Nov 2026 10:02:01 +0100", "28 November 2026 10:02"
+      c.skip_spaces();
+      c.eat('-');
+      int mo = month_of(c.word());
+      if (mo == 0) return std::nullopt;
+      c.eat('.');
+      c.skip_spaces();
+      c.eat('-');
+      int y = 0;
+      if (!c.number(4, 4, y)) return std::nullopt;
+      return finish(c, {y, mo, a}, default_offset);
+    }
+    return std::nullopt;
+  }
+  // Month first: "Nov 28 10:02:01" (syslog), "Nov 28, 2026 10:02 AM", "Sat Nov 28 10:02:01 2026".
+  std::string_view w = c.word();
+  int mo = month_of(w);
+  if (mo == 0) {
+    static constexpr std::array<std::string_view, 7> kDays = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
+    std::string l = to_lower(w.substr(0, std::min<std::size_t>(3, w.size())));
+    if (std::find(kDays.begin(), kDays.end(), l) == kDays.end()) return std::nullopt;
+    c.eat(',');
+    c.skip_spaces();
+    if (is_digit(c.peek())) return time_at(s, c.i, sent, default_offset);  // "Sat, 28 Nov 2026 ..."
+    mo = month_of(c.word());
+    if (mo == 0) return std::nullopt;
+  }
+  c.eat('.');
+  if (c.skip_spaces() == 0) return std::nullopt;
+  int d = 0;
+  if (!c.number(1, 2, d)) return std::nullopt;
+  c.eat(',');
+  std::size_t save = c.i;
+  c.skip_spaces();
+  int y = 0;
+  if (c.number(4, 4, y) && c.peek() != ':') return finish(c, {y, mo, d}, default_offset);
+  c.i = save;
+  return with_year(c, {0, mo, d}, sent, default_offset);
+}
+
+// ---- roles ------------------------------------------------------------------------------------
+
+constexpr std::array<std::string_view, 17> kSourceWords = {
+    "src", "source", "from",   "rhost",     "client", "attacker", "offender", "offending", "banned",
+    "ban", "von",    "abuser", "attacking", "origin", "remote",   "sender",   "de"};
+constexpr std::array<std::string_view, 14> kDestinationWords = {
+    "dst",     "dest",    "destination", "to",  "target", "targeted", "victim",
+    "towards", "against", "dport",       "auf", "dst_ip", "dest_ip",  "->"};
+
+template <std::size_t N>
+bool in_set(const std::array<std::string_view, N>& set, std::string_view w) {
+  return std::find(set.begin(), set.end(), w) != set.end();
+}
+
+// The last `n` words before `end` (lowercase, punctuation trimmed).
+std::array<std::string, 2> words_before(std::string_view line, std::size_t end) {
+  std::array<std::string, 2> out;
+  std::size_t i = end;
+  for (std::size_t k = 0; k < out.size(); ++k) {
+    while (i > 0 && !is_alnum(line[i - 1]) && line[i - 1] != '>' && line[i - 1] != '_' && end - i < 8) --i;
+    std::size_t e = i;
+    while (i > 0 && (is_alnum(line[i - 1]) || line[i - 1] == '_' || line[i - 1] == '-' || line[i - 1] == '>') &&
+           e - i < 24)
+      --i;
+    out[k] = to_lower(line.substr(i, e - i));
+    if (k == 0 && !out[0].empty() && end - e > 8) out[0].clear();  // too far away to belong to the address
+  }
+  return out;
+}
+
+constexpr std::array<std::string_view, 14> kOurWords = {"our",   "unseren", "unserem", "unser",    "unsere",
+                                                        "notre", "nos",     "nuestro", "nuestros", "ons",
+                                                        "onze",  "nostro",  "nosso",   "my"};
+constexpr std::array<std::string_view, 14> kHostWords = {"server",   "servers", "host",    "hosts",         "ip",
+                                                         "ips",      "network", "system",  "netzwerk",      "serveur",
+                                                         "honeypot", "site",    "website", "infrastructure"};
+
+Role role_from_words(const std::array<std::string, 2>& w) {
+  if (in_set(kOurWords, w[1]) && in_set(kHostWords, w[0])) return Role::kDestination;
+  if (in_set(kDestinationWords, w[0])) return Role::kDestination;
+  if (in_set(kSourceWords, w[0])) return Role::kSource;
+  // "Destination IP: x", "Source address: x", "from host[x]"
+  if (w[0] == "ip" || w[0] == "address" || w[0] == "addr" || w[0] == "host" || w[0] == "unknown" || w[0] == "port" ||
+      w[0] == "adresse" || w[0] == "ipv4" || w[0] == "ipv6") {
+    if (in_set(kDestinationWords, w[1])) return Role::kDestination;
+    if (in_set(kSourceWords, w[1]) || w[1] == "your" || w[1] == "ihrer" || w[1] == "offending") return Role::kSource;
+  }
+  if (w[1] == "from" && !w[0].empty()) return Role::kSource;  // "connect from host.example[x]"
+  return Role::kNeutral;
+}
+
+// Column roles of a delimited header line ("asn, ip, timestamp, dst_ip, dst_port").
+struct TableHeader {
+  char delim = 0;
+  std::vector<Role> roles;
+  std::size_t paragraph = 0;
+};
+
+char guess_delim(std::string_view line) {
+  for (char d : {'\t', ';', '|', ','}) {
+    if (std::count(line.begin(), line.end(), d) >= 2) return d;
+  }
+  return 0;
+}
+
+std::optional<TableHeader> table_header(std::string_view line, std::size_t paragraph) {
+  char d = guess_delim(line);
+  if (d == 0 || line.size() > 2000) return std::nullopt;
+  TableHeader h{d, {}, paragraph};
+  bool any = false;
+  std::size_t b = 0;
+  while (b <= line.size()) {
+    std::size_t e = line.find(d, b);
+    if (e == std::string_view::npos) e = line.size();
+    std::string f = to_lower(line.substr(b, e - b));
+    f.erase(std::remove_if(f.begin(), f.end(), [](char c) { return c == ' ' || c == '"' || c == '\''; }), f.end());
+    if (f.size() > 32) return std::nullopt;
+    for (char c : f) {
+      if (is_digit(c)) return std::nullopt;  // a data row, not a header
+    }
+    Role r = Role::kNeutral;
+    if (f.rfind("dst", 0) == 0 || f.rfind("dest", 0) == 0 || f.find("target") != std::string::npos ||
+        f.find("victim") != std::string::npos) {
+      r = Role::kDestination;
+    } else if (f == "ip" || f.rfind("src", 0) == 0 || f.rfind("source", 0) == 0 || f == "ip_address" ||
+               f == "ipaddress" || f == "attacker") {
+      r = Role::kSource;
+    }
+    any = any || r != Role::kNeutral;
+    h.roles.push_back(r);
+    b = e + 1;
+  }
+  if (!any || h.roles.size() < 3) return std::nullopt;
+  return h;
+}
+
+bool heading_says_destination(std::string_view line) {
+  std::string l = to_lower(line);
+  while (!l.empty() && (l.back() == ' ' || l.back() == '\r' || l.back() == '\t')) l.pop_back();
+  if (l.empty() || l.back() != ':' || l.size() > 160) return false;
+  for (std::string_view w : {"target", "victim", "destination", "our ip", "our server", "our network", "our host",
+                             "attacked ip", "attacked host", "ziel", "unsere ip", "unser"}) {
+    if (l.find(w) != std::string::npos) return true;
+  }
+  return false;
+}
+
+std::optional<std::uint16_t> port_after(std::string_view line, std::size_t at, std::string_view keyword) {
+  std::size_t k = 0;
+  while ((k = line.find(keyword, k)) != std::string_view::npos) {
+    std::size_t p = k + keyword.size();
+    if (k > 0 && is_alnum(line[k - 1])) {
+      k = p;
+      continue;
+    }
+    if (p < at) {
+      k = p;
+      continue;
+    }
+    int v = 0, n = 0;
+    while (p < line.size() && is_digit(line[p]) && n < 6) {
+      v = v * 10 + (line[p] - '0');
+      ++p;
+      ++n;
+    }
+    if (n > 0 && n <= 5 && v <= 65535) return static_cast<std::uint16_t>(v);
+    k = p;
+  }
+  return std::nullopt;
+}
+
+// "port 22" right after the address (sshd: the client's port).
+std::optional<std::uint16_t> port_word_after(std::string_view line, std::size_t end) {
+  std::size_t p = end;
+  while (p < line.size() && (line[p] == ' ' || line[p] == ']' || line[p] == ',')) ++p;
+  if (!istarts_with(line, p, "port")) return std::nullopt;
+  p += 4;
+  while (p < line.size() && (line[p] == ' ' || line[p] == ':')) ++p;
+  int v = 0, n = 0;
+  while (p < line.size() && is_digit(line[p]) && n < 6) {
+    v = v * 10 + (line[p] - '0');
+    ++p;
+    ++n;
+  }
+  if (n == 0 || n > 5 || v > 65535) return std::nullopt;
+  return static_cast<std::uint16_t>(v);
+}
+
+}  // namespace
+
+std::optional<int> zone_offset(std::string_view name) {
+  static constexpr std::array<std::pair<std::string_view, int>, 34> kZones = {{
+      {"UTC", 0},    {"GMT", 0},    {"UT", 0},     {"Z", 0},       {"WET", 0},     {"WEST", 60},  {"BST", 60},
+      {"CET", 60},   {"CEST", 120}, {"MET", 60},   {"MEST", 120},  {"MEZ", 60},    {"MESZ", 120}, {"EET", 120},
+      {"EEST", 180}, {"MSK", 180},  {"EST", -300}, {"EDT", -240},  {"CST", -360},  {"CDT", -300}, {"MST", -420},
+      {"MDT", -360}, {"PST", -480}, {"PDT", -420}, {"AKST", -540}, {"AKDT", -480}, {"HST", -600}, {"JST", 540},
+      {"KST", 540},  {"SGT", 480},  {"AEST", 600}, {"AEDT", 660},  {"NZST", 720},  {"NZDT", 780},
+  }};
+  for (const auto& [n, off] : kZones) {
+    if (n.size() == name.size() && std::equal(n.begin(), n.end(), name.begin())) return off;
+  }
+  return std::nullopt;
+}
+
+bool looks_defanged(std::string_view line) {
+  for (const Fang& f : kFangs) {
+    for (std::size_t i = 0; i + f.from.size() <= line.size(); ++i) {
+      if (istarts_with(line, i, f.from)) return true;
+    }
+  }
+  return false;
+}
+
+std::string refang(std::string_view line) {
+  std::string out;
+  out.reserve(line.size());
+  for (std::size_t i = 0; i < line.size();) {
+    bool hit = false;
+    char c = lower(line[i]);
+    if (c == '[' || c == '(' || c == '{' || c == 'h' || c == 'f') {
+      for (const Fang& f : kFangs) {
+        if (istarts_with(line, i, f.from)) {
+          out += f.to;
+          i += f.from.size();
+          hit = true;
+          break;
+        }
+      }
+    }
+    if (!hit) out += line[i++];
+  }
+  return out;
+}
+
+std::vector<IpHit> find_ips(std::string_view t) {
+  std::vector<IpHit> hits;
+  // IPv6 first: runs of hex digits, colons and dots with at least two colons.
+  std::vector<std::pair<std::size_t, std::size_t>> covered;
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    if (!(is_hex(t[i]) || t[i] == ':')) continue;
+    if (i > 0 && (is_alnum(t[i - 1]) || t[i - 1] == ':' || t[i - 1] == '.' || t[i - 1] == '_')) continue;
+    std::size_t e = i;
+    int colons = 0;
+    while (e < t.size() && (is_hex(t[e]) || t[e] == ':' || t[e] == '.') && e - i < 60) {
+      colons += t[e] == ':';
+      ++e;
+    }
+    if (colons < 2) {
+      i = e;
+      continue;
+    }
+    std::size_t end = e;
+    while (end > i && (t[end - 1] == '.' || (t[end - 1] == ':' && !(end >= i + 2 && t[end - 2] == ':')))) --end;
+    if (end < t.size() && (is_alpha(t[end]) || t[end] == '_')) {
+      i = e;
+      continue;
+    }
+    std::string_view cand = t.substr(i, end - i);
+    // At least one group of 3+ hex digits: rules out MAC addresses and clock times.
+    bool long_group = false;
+    std::size_t run = 0;
+    for (char c : cand) {
+      run = is_hex(c) ? run + 1 : 0;
+      long_group = long_group || run >= 3;
+    }
+    auto ip = long_group ? core::IpAddress::parse(cand) : std::nullopt;
+    if (ip && !ip->is_v4()) {
+      IpHit h{*ip, i, end, std::nullopt};
+      if (i > 0 && t[i - 1] == '[' && end + 2 < t.size() && t[end] == ']' && t[end + 1] == ':') {
+        std::size_t p = end + 2;
+        int v = 0, n = 0;
+        while (p < t.size() && is_digit(t[p]) && n < 6) v = v * 10 + (t[p++] - '0'), ++n;
+        if (n > 0 && n <= 5 && v <= 65535) h.port = static_cast<std::uint16_t>(v);
+      }
+      hits.push_back(h);
+      covered.emplace_back(i, end);
+    }
+    i = e;
+  }
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    if (!is_digit(t[i])) continue;
+    if (i > 0) {
+      char p = t[i - 1];
+      if (is_alnum(p) || p == '.' || p == '_' || p == '-' || p == '+' || p == ',') continue;
+      if (p == '/' && !(i >= 2 && t[i - 2] == '/')) continue;  // "Chrome/96.0.4664.110", not "http://x"
+    }
+    std::size_t j = i;
+    std::uint32_t v = 0;
+    int octets = 0;
+    bool ok = true;
+    while (octets < 4) {
+      std::size_t s = j;
+      unsigned o = 0;
+      while (j < t.size() && is_digit(t[j]) && j - s < 4) o = o * 10 + static_cast<unsigned>(t[j++] - '0');
+      std::size_t n = j - s;
+      if (n == 0 || n > 3 || o > 255 || (n > 1 && t[s] == '0')) {
+        ok = false;
+        break;
+      }
+      v = (v << 8) | o;
+      ++octets;
+      if (octets < 4) {
+        if (j >= t.size() || t[j] != '.') {
+          ok = false;
+          break;
+        }
+        ++j;
+      }
+    }
+    if (!ok || octets != 4) {
+      while (i + 1 < t.size() && (is_digit(t[i + 1]) || t[i + 1] == '.')) ++i;
+      continue;
+    }
+    if (j < t.size() && (is_alnum(t[j]) || t[j] == '_' || (t[j] == '.' && j + 1 < t.size() && is_digit(t[j + 1])))) {
+      i = j;
+      continue;
+    }
+    bool inside_v6 = false;
+    for (const auto& [b, e] : covered) inside_v6 = inside_v6 || (i >= b && i < e);
+    if (!inside_v6) {
+      IpHit h{core::IpAddress::v4(v), i, j, std::nullopt};
+      if (j + 1 < t.size() && t[j] == ':' && is_digit(t[j + 1])) {
+        std::size_t p = j + 1;
+        int pv = 0, n = 0;
+        while (p < t.size() && is_digit(t[p]) && n < 6) pv = pv * 10 + (t[p++] - '0'), ++n;
+        if (n <= 5 && pv <= 65535 && (p >= t.size() || t[p] != ':')) h.port = static_cast<std::uint16_t>(pv);
+      }
+      hits.push_back(h);
+    }
+    i = j;
+  }
+  std::sort(hits.begin(), hits.end(), [](const IpHit& a, const IpHit& b) { return a.begin < b.begin; });
+  return hits;
+}
+
+std::optional<FoundTime> find_time(std::string_view text, std::optional<core::Timestamp> sent,
+                                   std::optional<int> default_offset_min) {
+  std::string_view s = text.substr(0, std::min<std::size_t>(text.size(), 4096));
+  for (std::size_t p = 0; p < s.size(); ++p) {
+    char c = s[p];
+    if (p > 0 && (is_alnum(s[p - 1]) || s[p - 1] == '.' || s[p - 1] == ':')) continue;
+    if (is_digit(c) || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')) {
+      if (auto t = time_at(s, p, sent, default_offset_min)) return t;
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<int> find_zone_statement(std::string_view body) {
+  std::string l = to_lower(body.substr(0, std::min<std::size_t>(body.size(), 1 << 20)));
+  for (std::string_view key : {"timezone", "time zone", "zeitzone", "all times", "times are", "time is in",
+                               "fuseau horaire", "zona horaria", "tijdzone", "zeiten in", "uhrzeiten"}) {
+    std::size_t k = l.find(key);
+    if (k == std::string::npos) continue;
+    std::size_t from = k + key.size();
+    std::string_view window = std::string_view(body).substr(from, std::min<std::size_t>(40, body.size() - from));
+    for (std::size_t p = 0; p < window.size(); ++p) {
+      if (p > 0 && is_alnum(window[p - 1])) continue;
+      if (!(is_alpha(window[p]) || window[p] == '+' || window[p] == '-')) continue;
+      Cursor c{window, p};
+      if (is_alpha(window[p])) {
+        std::size_t b = c.i;
+        std::string_view w = c.word();
+        if (!(iequals(w, "utc") || iequals(w, "gmt") || zone_offset(w))) continue;
+        c.i = b;
+      }
+      if (auto z = parse_zone(c)) return z;
+    }
+  }
+  return std::nullopt;
+}
+
+Extraction extract(std::string_view subject, std::string_view body, const ExtractOptions& options) {
+  Extraction ex;
+  std::optional<int> stated = find_zone_statement(body);
+  if (stated) {
+    int a = std::abs(*stated);
+    char buf[48];
+    std::snprintf(buf, sizeof buf, "UTC%c%02d:%02d (stated in the text)", *stated < 0 ? '-' : '+', a / 60, a % 60);
+    ex.zone_note = buf;
+  }
+  // Without a mail date, the newest full date in the text completes syslog years.
+  std::optional<core::Timestamp> sent = options.sent;
+
+  // Lines and paragraphs.
+  std::size_t para = 0;
+  bool prev_blank = true;
+  for (std::size_t b = 0; b < body.size() && ex.lines.size() < options.max_lines;) {
+    std::size_t e = body.find('\n', b);
+    if (e == std::string_view::npos) e = body.size();
+    std::string_view line = body.substr(b, e - b);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    bool blank = line.find_first_not_of(" \t>") == std::string_view::npos;
+    if (blank) {
+      if (!prev_blank) ++para;
+    } else {
+      ex.lines.push_back({line, b, para, std::nullopt});
+    }
+    prev_blank = blank;
+    b = e + 1;
+  }
+  if (!sent) {
+    for (const TextLine& l : ex.lines) {
+      auto t = find_time(l.text, core::Timestamp::from_seconds(4102444800), stated);  // year hint 2100: ignored
+      if (t && (!sent || t->time > *sent)) sent = t->time;
+    }
+  }
+
+  std::optional<TableHeader> table;
+  std::size_t dest_section = static_cast<std::size_t>(-1);  // paragraph whose heading names targets
+  std::vector<std::string> url_seen;
+  auto scan = [&](std::string_view original, std::size_t line_index) {
+    std::string fanged;
+    std::string_view t = original;
+    if (looks_defanged(original)) {
+      fanged = refang(original);
+      t = fanged;
+    }
+    // URLs.
+    for (std::size_t k = 0; k < t.size();) {
+      std::size_t h = std::string_view::npos;
+      for (std::string_view scheme : {"http://", "https://", "ftp://"}) {
+        for (std::size_t q = k; q + scheme.size() <= t.size(); ++q) {
+          if ((t[q] == 'h' || t[q] == 'H' || t[q] == 'f' || t[q] == 'F') && istarts_with(t, q, scheme)) {
+            h = std::min(h, q);
+            break;
+          }
+        }
+      }
+      if (h == std::string_view::npos) break;
+      std::size_t e = h;
+      while (e < t.size() && !std::isspace(static_cast<unsigned char>(t[e])) && t[e] != '<' && t[e] != '>' &&
+             t[e] != '"' && t[e] != '\'' && t[e] != '`')
+        ++e;
+      std::size_t end = e;
+      while (end > h && std::strchr(".,;:!?)]}*", t[end - 1]) != nullptr) --end;
+      std::string url(t.substr(h, end - h));
+      if (url.size() > 10 && std::find(url_seen.begin(), url_seen.end(), url) == url_seen.end() &&
+          url_seen.size() < 10000) {
+        url_seen.push_back(url);
+        ex.urls.push_back(url);
+      }
+      k = e;
+    }
+    // Addresses.
+    auto hits = find_ips(t);
+    if (hits.empty()) return;
+    bool sshd = t.find("sshd[") != std::string_view::npos || t.find("sshd:") != std::string_view::npos;
+    std::optional<std::uint16_t> dpt = port_after(t, 0, "DPT=");
+    std::optional<core::IpAddress> dst;
+    for (const IpHit& h : hits) {
+      if (h.begin >= 4 && iequals(t.substr(h.begin - 4, 4), "DST=")) dst = h.ip;
+    }
+    for (const IpHit& h : hits) {
+      Mention m{h.ip, line_index, Role::kNeutral, h.port, std::nullopt, std::nullopt};
+      if (line_index == kSubjectLine) {
+        m.role = Role::kSource;
+      } else {
+        bool line_start = h.begin == t.find_first_not_of(" \t>[(\"'");
+        auto w = words_before(t, h.begin);
+        if (line_start && line_index > 0 && ex.lines[line_index - 1].paragraph == ex.lines[line_index].paragraph) {
+          // Prose wrapped before the address: "... attacks on our server\n203.0.113.5".
+          std::string_view prev = ex.lines[line_index - 1].text;
+          w = words_before(prev, prev.size());
+        }
+        m.role = role_from_words(w);
+        std::size_t after = t.find_first_not_of(" :0123456789", h.end);
+        if (after != std::string_view::npos && t.compare(after, 2, "->") == 0) m.role = Role::kSource;
+        if (after != std::string_view::npos && t.compare(after, 1, ">") == 0 && m.role == Role::kNeutral)
+          m.role = Role::kSource;
+        if (table && m.role == Role::kNeutral && table->paragraph == ex.lines[line_index].paragraph) {
+          std::size_t col = static_cast<std::size_t>(std::count(t.begin(), t.begin() + h.begin, table->delim));
+          if (col < table->roles.size()) m.role = table->roles[col];
+        }
+        if (m.role == Role::kNeutral && dest_section == ex.lines[line_index].paragraph) m.role = Role::kDestination;
+        // Access logs and lists start with the client address.
+        if (m.role == Role::kNeutral && line_start) m.role = Role::kSource;
+        if (!m.port) m.port = port_word_after(t, h.end);
+        if (m.role == Role::kSource) {
+          m.destination_port = dpt;
+          if (!m.destination_port && sshd) m.destination_port = 22;
+          if (dst && !(*dst == h.ip)) m.peer = dst;
+        }
+      }
+      ex.mentions.push_back(m);
+    }
+  };
+
+  if (!subject.empty()) scan(subject, kSubjectLine);
+  for (std::size_t i = 0; i < ex.lines.size(); ++i) {
+    TextLine& line = ex.lines[i];
+    line.time = find_time(line.text, sent, stated);
+    if (auto h = table_header(line.text, line.paragraph)) {
+      table = h;
+    } else if (table && table->paragraph != line.paragraph) {
+      table.reset();
+    }
+    if (heading_says_destination(line.text) && find_ips(line.text).empty()) {
+      dest_section = line.paragraph + (i + 1 < ex.lines.size() && ex.lines[i + 1].paragraph != line.paragraph);
+    }
+    scan(line.text, i);
+  }
+  return ex;
+}
+
+}  // namespace klartext::formats::freetext

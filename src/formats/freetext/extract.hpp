@@ -13,7 +13,8 @@
 namespace klartext::formats::freetext {
 
 // What the text says an address does on one line.
-enum class Role : std::uint8_t { kNeutral, kSource, kDestination };
+// kRelay: the sending host of a quoted Received header; only the first hop (bottom-most) counts.
+enum class Role : std::uint8_t { kNeutral, kSource, kDestination, kRelay };
 
 // One timestamp found in the text, normalized to UTC.
 struct FoundTime {

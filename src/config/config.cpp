@@ -3,13 +3,17 @@
 
 namespace klartext::config {
 
-Config load(const std::string&) { return Config{}; }
+Config load(const std::string&) {
+  return Config{};
+}
 
 const std::vector<KeyInfo>& all_keys() {
   static const std::vector<KeyInfo> kKeys;
   return kKeys;
 }
 
-std::string example_file() { return {}; }
+std::string example_file() {
+  return {};
+}
 
 }  // namespace klartext::config

@@ -13,21 +13,21 @@ namespace klartext::config {
 
 struct Config {
   // [store]
-  std::string store_backend = "sqlite";          // "sqlite" or "postgres"
-  std::string store_path = "var/klartext.db";    // SQLite file
-  std::string store_dsn;                         // PostgreSQL connection string
+  std::string store_backend = "sqlite";        // "sqlite" or "postgres"
+  std::string store_path = "var/klartext.db";  // SQLite file
+  std::string store_dsn;                       // PostgreSQL connection string
   // [data]
-  std::string data_dir;                          // overrides for embedded data (knowledge, schema, rules)
-  std::string template_dir;                      // overrides for letter templates
+  std::string data_dir;      // overrides for embedded data (knowledge, schema, rules)
+  std::string template_dir;  // overrides for letter templates
   // [sender]
   std::string sender_name = "Abuse Desk";
   std::string sender_address = "abuse@example.org";
   std::string reply_to;
   std::string organisation = "Example ISP";
-  std::string default_language = "de";           // for customers without one
+  std::string default_language = "de";  // for customers without one
   std::string default_time_zone = "Europe/Berlin";
   // [delivery]
-  std::string outbox_dir = "var/outbox";         // Maildir the letters are written to
+  std::string outbox_dir = "var/outbox";  // Maildir the letters are written to
   // [cases]
   std::int64_t renotify_seconds_critical = 24 * 3600;
   std::int64_t renotify_seconds_high = 3 * 24 * 3600;
@@ -35,8 +35,8 @@ struct Config {
   std::int64_t renotify_seconds_low = 14 * 24 * 3600;
   std::int64_t renotify_seconds_info = 30 * 24 * 3600;
   std::int64_t close_after_quiet_seconds = 30 * 24 * 3600;  // resolved/notified case closes when quiet
-  std::int64_t escalate_after_notifications = 3;           // recurring after N letters -> escalated
-  std::int64_t evidence_rows_inline = 5;                   // original rows quoted in the letter body
+  std::int64_t escalate_after_notifications = 3;            // recurring after N letters -> escalated
+  std::int64_t evidence_rows_inline = 5;                    // original rows quoted in the letter body
   // [probe]
   std::vector<std::string> probe_allowed_prefixes = {"127.0.0.0/8", "::1/128"};
   std::int64_t probe_rate_pps = 1000;          // global packet rate; hard ceiling in code

@@ -2,6 +2,7 @@
 #include "intake/sources.hpp"
 
 #include "intake/file_source.hpp"
+#include "intake/mail_source.hpp"
 
 namespace klartext::intake {
 
@@ -22,14 +23,8 @@ SourceStats for_each_input(const SourceSpec& spec, const InputFn& fn, const Sour
       on_error(path, e.what());
     }
   }
-  for (const auto& m : spec.maildirs) {
-    ++stats.unreadable;
-    on_error(m, "Maildir intake is not built yet");
-  }
-  for (const auto& m : spec.mboxes) {
-    ++stats.unreadable;
-    on_error(m, "mbox intake is not built yet");
-  }
+  for (const auto& m : spec.maildirs) stats.inputs += for_each_maildir_mail(m, fn, on_error, stats.unreadable);
+  for (const auto& m : spec.mboxes) stats.inputs += for_each_mbox_mail(m, fn, on_error, stats.unreadable);
   return stats;
 }
 

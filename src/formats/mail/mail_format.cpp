@@ -1,0 +1,263 @@
+// The mail Format: RFC 5322 sniffing, the linking sink, and routing to the report parsers.
+#include <algorithm>
+
+#include "formats/arf/arf.hpp"
+#include "formats/certnotice/certnotice.hpp"
+#include "formats/freetext/freetext.hpp"
+#include "formats/iodef/iodef.hpp"
+#include "formats/mail/archive.hpp"
+#include "formats/mail/mail.hpp"
+#include "formats/spamcop/spamcop.hpp"
+#include "formats/xarf/xarf.hpp"
+
+namespace klartext::formats::mail {
+
+namespace {
+
+// Adds the link to the original mail to every event of the mail and forwards issues, so the
+// counts land in the mail's own summary.
+class LinkingSink : public Sink {
+ public:
+  LinkingSink(ParseContext& outer, const ParsedMail& mail) : outer_(outer), mail_(mail) {
+    sha256_ = core::sha256_hex(outer.input().data);
+    if (mail.date) date_ = mail.date->to_iso();
+  }
+  void on_event(const core::Event& e) override {
+    scratch_ = e;
+    scratch_.set("extra.mail_input", outer_.input().name);
+    scratch_.set("extra.mail_sha256", sha256_);
+    if (!mail_.message_id.empty()) scratch_.set("extra.mail_message_id", mail_.message_id);
+    if (!mail_.subject.empty()) scratch_.set("extra.mail_subject", mail_.subject);
+    if (!date_.empty()) scratch_.set("extra.mail_date", date_);
+    if (!scratch_.has("feed.provider") && !mail_.from_domain.empty()) scratch_.set("feed.provider", mail_.from_domain);
+    outer_.emit(scratch_);
+  }
+  void on_issue(const ParseIssue& i) override {
+    std::string reason = i.reason;
+    if (i.input != outer_.input().name) reason += " [in " + i.input + "]";
+    outer_.issue(i.code, i.line, i.byte_offset, std::move(reason), i.excerpt, i.hint);
+  }
+
+ private:
+  ParseContext& outer_;
+  const ParsedMail& mail_;
+  std::string sha256_;
+  std::string date_;
+  core::Event scratch_;
+};
+
+bool ends_with_ci(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && iequals(s.substr(s.size() - suffix.size()), suffix);
+}
+
+bool looks_like_csv(std::string_view name, std::string_view content_type, std::string_view body) {
+  if (ends_with_ci(name, ".csv") || content_type == "text/csv" || content_type == "application/csv") return true;
+  // First line with several commas and no spaces around them: a header row.
+  std::string_view first = body.substr(0, body.find('\n'));
+  return std::count(first.begin(), first.end(), ',') >= 3 && first.find("timestamp") != std::string_view::npos;
+}
+
+// Hands one attachment (or archive member) to the parser that recognizes it.
+bool handle_attachment(ParseContext& ctx, const ParsedMail& mail, const std::string& name, std::string_view ctype,
+                       std::string_view body) {
+  if (body.empty()) return false;
+  if (iodef::looks_like_iodef(body)) return iodef::parse_iodef(ctx, body, mail);
+  if (xarf::looks_like_xarf_json(body)) return xarf::parse_xarf_json(ctx, body, mail);
+  if (looks_like_csv(name, ctype, body)) {
+    Input child;
+    child.name = ctx.input().name + "#" + name;
+    child.filename_hint = name;
+    child.data = body;
+    InputSummary s = ctx.parse_child(child);
+    if (!s.format.empty() && s.format != "unknown") ctx.set_format(s.format, s.detail);
+    return true;
+  }
+  return false;
+}
+
+bool parse_attachments(ParseContext& ctx, const ParsedMail& mail) {
+  bool any = false;
+  for (const auto& p : mail.parts) {
+    if (p.is_message || p.body.empty()) continue;
+    bool named = !p.filename.empty() || p.attachment;
+    if (!named && p.content_type != "text/csv") continue;
+    std::string name = p.filename.empty() ? "part" + std::to_string(p.index) : p.filename;
+    if (looks_compressed(p.body)) {
+      for_each_member(p.body, name, ctx, [&](const std::string& member, std::string_view bytes) {
+        any = handle_attachment(ctx, mail, member, {}, bytes) || any;
+      });
+    } else {
+      any = handle_attachment(ctx, mail, name, p.content_type, p.body) || any;
+    }
+  }
+  return any;
+}
+
+class MailFormat final : public Format {
+ public:
+  std::string_view name() const override { return "mail"; }
+  int sniff(const Input& input) const override {
+    std::string_view d = input.data.substr(0, 8192);
+    if (d.starts_with("From ")) d.remove_prefix(std::min(d.size(), d.find('\n') + 1));
+    // The first line must be a header field; then a well-known mail header must appear before
+    // the empty line that ends the header block.
+    std::size_t colon = d.find(':');
+    std::size_t eol = d.find('\n');
+    if (colon == std::string_view::npos || colon == 0 || (eol != std::string_view::npos && colon > eol)) return 0;
+    for (char c : d.substr(0, colon)) {
+      if (c <= ' ' || c > '~') return 0;
+    }
+    std::size_t end = header_block_length(d, d.size());
+    std::string_view hdr = end == std::string_view::npos ? d : d.substr(0, end);
+    int known = 0;
+    for (std::string_view h : {"\nFrom:", "\nDate:", "\nSubject:", "\nReceived:", "\nMessage-ID:", "\nMIME-Version:",
+                               "\nTo:", "\nReturn-Path:", "\nContent-Type:"}) {
+      std::string probe = "\n" + std::string(hdr);
+      if (icontains(probe, h)) ++known;
+    }
+    return known >= 2 ? 60 : 0;
+  }
+  void parse(ParseContext& ctx) const override { parse_mail(ctx); }
+};
+
+}  // namespace
+
+const Format& mail_format() {
+  static const MailFormat kFormat;
+  return kFormat;
+}
+
+core::Event new_event(const ParsedMail& mail, std::string_view feed_name) {
+  core::Event e;
+  if (!mail.from_domain.empty()) e.set("feed.provider", mail.from_domain);
+  e.set("feed.name", feed_name);
+  return e;
+}
+
+void set_event_time(core::Event& e, std::optional<core::Timestamp> t, const ParsedMail& mail) {
+  if (t) {
+    e.set_time_source(*t);
+  } else if (mail.date) {
+    e.set_time_source(*mail.date);
+    e.set("extra.time_source_origin", "mail-date");
+  }
+}
+
+std::string html_to_text(std::string_view html) {
+  std::string out;
+  out.reserve(html.size() / 2);
+  bool in_tag = false;
+  std::size_t i = 0;
+  while (i < html.size()) {
+    char c = html[i];
+    if (in_tag) {
+      if (c == '>') in_tag = false;
+      ++i;
+      continue;
+    }
+    if (c == '<') {
+      std::string_view rest = html.substr(i);
+      for (std::string_view skip : {"<style", "<script", "<STYLE", "<SCRIPT"}) {
+        if (rest.starts_with(skip)) {
+          std::string close = "</" + lower(skip.substr(1));
+          std::size_t end = lower(rest.substr(0, std::min<std::size_t>(rest.size(), 200000))).find(close);
+          i += end == std::string::npos ? rest.size() : end;
+          break;
+        }
+      }
+      if (iequals(rest.substr(0, 3), "<br") || iequals(rest.substr(0, 3), "<p>") ||
+          iequals(rest.substr(0, 4), "<div") || iequals(rest.substr(0, 3), "<tr") ||
+          iequals(rest.substr(0, 4), "</td") || iequals(rest.substr(0, 3), "<li")) {
+        out += iequals(rest.substr(0, 4), "</td") ? ' ' : '\n';
+      }
+      in_tag = true;
+      ++i;
+      continue;
+    }
+    if (c == '&') {
+      static constexpr std::pair<std::string_view, std::string_view> kEntities[] = {
+          {"&nbsp;", " "}, {"&amp;", "&"}, {"&lt;", "<"}, {"&gt;", ">"}, {"&quot;", "\""}, {"&#39;", "'"}};
+      bool done = false;
+      for (auto [ent, rep] : kEntities) {
+        if (html.substr(i).starts_with(ent)) {
+          out += rep;
+          i += ent.size();
+          done = true;
+          break;
+        }
+      }
+      if (done) continue;
+    }
+    out += c;
+    ++i;
+  }
+  return out;
+}
+
+std::string mail_text(const ParsedMail& mail, bool include_attached_messages) {
+  std::string plain, html;
+  int message_depth = 1 << 20;  // depth of the innermost attached message we are inside
+  for (const auto& p : mail.parts) {
+    if (p.depth <= message_depth) message_depth = 1 << 20;
+    if (p.is_message) {
+      message_depth = std::min(message_depth, p.depth);
+      continue;
+    }
+    if (!include_attached_messages && message_depth != (1 << 20)) continue;
+    if (p.attachment && !p.filename.empty() && !ends_with_ci(p.filename, ".txt")) continue;
+    if (p.content_type == "text/plain" || p.content_type.empty()) {
+      if (!plain.empty()) plain += "\n";
+      plain += p.body;
+    } else if (p.content_type == "text/html") {
+      if (!html.empty()) html += "\n";
+      html += html_to_text(p.body);
+    }
+  }
+  return plain.empty() ? html : plain;
+}
+
+void parse_mail(ParseContext& ctx) {
+  ParsedMail mail = parse_mime(ctx.input().data, ctx);
+  ctx.set_format("mail");
+  if (!mail.parsed) {
+    ctx.set_kind(InputKind::kUnreadable);
+    return;
+  }
+  if (std::string verdict = detect_not_a_report(mail); !verdict.empty()) {
+    ctx.set_format("mail", verdict);
+    ctx.set_kind(InputKind::kNotAReport);
+    return;
+  }
+  LinkingSink sink(ctx, mail);
+  ParseContext inner(sink, ctx.options(), ctx.input(), ctx.depth());
+  inner.set_format("mail");
+  bool claimed = xarf::parse_xarf_json_mail(inner, mail) || arf::parse_arf(inner, mail) ||
+                 xarf::parse_xarf_yaml_mail(inner, mail) || iodef::parse_iodef_mail(inner, mail) ||
+                 parse_attachments(inner, mail) || spamcop::parse_spamcop(inner, mail) ||
+                 certnotice::parse_cert_notice(inner, mail);
+  if (!claimed) {
+    if (std::string verdict = detect_acknowledgement(mail); !verdict.empty()) {
+      ctx.set_format("mail", verdict);
+      ctx.set_kind(InputKind::kNotAReport);
+      return;
+    }
+    std::string text = mail_text(mail);
+    freetext::TextReport report;
+    report.subject = mail.subject;
+    report.body = text;
+    report.from = mail.from_address;
+    report.sent = mail.date;
+    report.feed_provider = mail.from_domain;
+    inner.set_format("free-text");
+    freetext::parse_free_text(inner, report);
+  }
+  ctx.set_format(inner.summary().format, inner.summary().detail);
+  if (inner.summary().kind == InputKind::kNotAReport) ctx.set_kind(InputKind::kNotAReport);
+  if (ctx.summary().events == 0 && ctx.summary().kind != InputKind::kNotAReport && ctx.summary().issues == 0) {
+    ctx.issue("no-events", 0, 0,
+              "mail read, but no reported address or event found (format " + inner.summary().format + ")", mail.subject,
+              "check the mail by hand; the original stays stored");
+  }
+}
+
+}  // namespace klartext::formats::mail

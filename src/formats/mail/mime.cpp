@@ -1,0 +1,273 @@
+// GMime-based MIME walk: decodes every part once, enforcing the depth/part/size limits.
+#include "formats/mail/mime.hpp"
+
+#include <gmime/gmime.h>
+
+#include <algorithm>
+#include <memory>
+#include <mutex>
+
+namespace klartext::formats::mail {
+
+namespace {
+
+struct GObjectUnref {
+  void operator()(void* p) const {
+    if (p != nullptr) g_object_unref(p);
+  }
+};
+template <class T>
+using GPtr = std::unique_ptr<T, GObjectUnref>;
+
+struct GFree {
+  void operator()(void* p) const { g_free(p); }
+};
+using GString = std::unique_ptr<char, GFree>;
+
+void init_gmime() {
+  static std::once_flag once;
+  std::call_once(once, [] { g_mime_init(); });
+}
+
+std::string take(char* s) {
+  GString owned(s);
+  return s != nullptr ? std::string(s) : std::string();
+}
+
+class Walker {
+ public:
+  Walker(ParseContext& ctx, ParsedMail& mail) : ctx_(ctx), mail_(mail) {}
+
+  void walk(GMimeObject* obj, int depth) {
+    if (obj == nullptr || stopped_) return;
+    if (static_cast<std::uint64_t>(depth) > ctx_.limits().max_mime_depth) {
+      ctx_.issue("mime-depth-limit", 0, 0, "MIME nesting deeper than limits.max_mime_depth; deeper parts skipped", {},
+                 "raise [limits] max_mime_depth if this mail is legitimate");
+      stopped_ = true;
+      return;
+    }
+    if (mail_.parts.size() >= ctx_.limits().max_mime_parts) {
+      ctx_.issue("mime-parts-limit", 0, 0, "more MIME parts than limits.max_mime_parts; the rest skipped", {},
+                 "raise [limits] max_mime_parts if this mail is legitimate");
+      stopped_ = true;
+      return;
+    }
+    if (GMIME_IS_MULTIPART(obj)) {
+      GMimeMultipart* mp = GMIME_MULTIPART(obj);
+      int n = g_mime_multipart_get_count(mp);
+      for (int i = 0; i < n && !stopped_; ++i) walk(g_mime_multipart_get_part(mp, i), depth + 1);
+      return;
+    }
+    MimePart part;
+    part.index = mail_.parts.size();
+    part.depth = depth;
+    fill_meta(obj, part);
+    if (GMIME_IS_MESSAGE_PART(obj)) {
+      GMimeMessage* inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(obj));
+      part.is_message = true;
+      if (inner != nullptr) part.body = take(g_mime_object_to_string(GMIME_OBJECT(inner), nullptr));
+      if (part.body.size() > ctx_.limits().max_attachment_bytes) {
+        attachment_too_big(part);
+        part.body.clear();
+      }
+      mail_.parts.push_back(std::move(part));
+      if (inner != nullptr) walk(g_mime_message_get_mime_part(inner), depth + 1);
+      return;
+    }
+    if (GMIME_IS_PART(obj)) {
+      GMimePart* p = GMIME_PART(obj);
+      GMimeDataWrapper* content = g_mime_part_get_content(p);
+      if (content != nullptr) {
+        GMimeStream* src = g_mime_data_wrapper_get_stream(content);
+        gint64 encoded = src != nullptr ? g_mime_stream_length(src) : 0;
+        if (encoded > 0 && static_cast<std::uint64_t>(encoded) > ctx_.limits().max_attachment_bytes) {
+          attachment_too_big(part);
+        } else if (GMIME_IS_TEXT_PART(obj)) {
+          part.body = take(g_mime_text_part_get_text(GMIME_TEXT_PART(obj)));
+        } else {
+          GPtr<GMimeStream> mem(g_mime_stream_mem_new());
+          g_mime_data_wrapper_write_to_stream(content, mem.get());
+          GByteArray* bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem.get()));
+          if (bytes != nullptr) part.body.assign(reinterpret_cast<const char*>(bytes->data), bytes->len);
+        }
+      }
+    }
+    mail_.parts.push_back(std::move(part));
+  }
+
+ private:
+  void fill_meta(GMimeObject* obj, MimePart& part) {
+    GMimeContentType* ct = g_mime_object_get_content_type(obj);
+    if (ct != nullptr) part.content_type = lower(take(g_mime_content_type_get_mime_type(ct)));
+    part.headers = take(g_mime_object_get_headers(obj, nullptr));
+    if (part.headers.size() > ctx_.limits().max_header_bytes) {
+      ctx_.issue("header-limit", 0, 0, "MIME part headers larger than limits.max_header_bytes", part.headers);
+      part.headers.resize(ctx_.limits().max_header_bytes);
+    }
+    if (GMIME_IS_PART(obj)) {
+      const char* fn = g_mime_part_get_filename(GMIME_PART(obj));
+      if (fn != nullptr) part.filename = fn;
+    }
+    GMimeContentDisposition* cd = g_mime_object_get_content_disposition(obj);
+    if (cd != nullptr) {
+      const char* d = g_mime_content_disposition_get_disposition(cd);
+      part.attachment = d != nullptr && g_ascii_strcasecmp(d, "attachment") == 0;
+    }
+  }
+
+  void attachment_too_big(const MimePart& part) {
+    ctx_.issue("attachment-limit", 0, 0, "MIME part larger than limits.max_attachment_bytes; its content was skipped",
+               part.filename.empty() ? part.content_type : part.filename,
+               "raise [limits] max_attachment_bytes if this attachment is legitimate");
+  }
+
+  ParseContext& ctx_;
+  ParsedMail& mail_;
+  bool stopped_ = false;
+};
+
+}  // namespace
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(g_ascii_tolower(c));
+  return out;
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r' || s.front() == '\n')) {
+    s.remove_prefix(1);
+  }
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) {
+    s.remove_suffix(1);
+  }
+  return s;
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && g_ascii_strncasecmp(a.data(), b.data(), a.size()) == 0;
+}
+
+bool icontains(std::string_view hay, std::string_view needle) {
+  if (needle.empty()) return true;
+  if (hay.size() < needle.size()) return false;
+  auto it = std::search(hay.begin(), hay.end(), needle.begin(), needle.end(),
+                        [](char a, char b) { return g_ascii_tolower(a) == g_ascii_tolower(b); });
+  return it != hay.end();
+}
+
+HeaderFields parse_header_block(std::string_view text) {
+  HeaderFields out;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    std::size_t eol = text.find('\n', pos);
+    std::size_t next = eol == std::string_view::npos ? text.size() : eol + 1;
+    std::string_view line = text.substr(pos, (eol == std::string_view::npos ? text.size() : eol) - pos);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    pos = next;
+    if (line.empty()) {
+      if (out.empty()) continue;  // leading blank lines (e.g. a part body starting with one)
+      break;
+    }
+    if ((line.front() == ' ' || line.front() == '\t') && !out.empty()) {
+      out.back().value += ' ';
+      out.back().value += trim(line);
+      continue;
+    }
+    std::size_t colon = line.find(':');
+    if (colon == std::string_view::npos || colon == 0) continue;
+    std::string_view name = line.substr(0, colon);
+    if (name.find(' ') != std::string_view::npos && trim(name).find(' ') != std::string_view::npos) continue;
+    out.push_back(HeaderField{std::string(trim(name)), std::string(trim(line.substr(colon + 1)))});
+  }
+  return out;
+}
+
+std::string_view header(const HeaderFields& fields, std::string_view name) {
+  for (const auto& f : fields) {
+    if (iequals(f.name, name)) return f.value;
+  }
+  return {};
+}
+
+std::vector<std::string_view> headers(const HeaderFields& fields, std::string_view name) {
+  std::vector<std::string_view> out;
+  for (const auto& f : fields) {
+    if (iequals(f.name, name)) out.push_back(f.value);
+  }
+  return out;
+}
+
+std::size_t header_block_length(std::string_view data, std::size_t max) {
+  std::size_t pos = 0;
+  while (pos < data.size() && pos <= max) {
+    std::size_t eol = data.find('\n', pos);
+    if (eol == std::string_view::npos) return data.size() <= max ? data.size() : std::string_view::npos;
+    std::string_view line = data.substr(pos, eol - pos);
+    if (line.empty() || line == "\r") return eol + 1;
+    pos = eol + 1;
+  }
+  return std::string_view::npos;
+}
+
+ParsedMail parse_mime(std::string_view data, ParseContext& ctx) {
+  init_gmime();
+  ParsedMail mail;
+  // An mbox From_ line may precede the headers of a single saved mail.
+  if (data.starts_with("From ")) {
+    std::size_t eol = data.find('\n');
+    data.remove_prefix(eol == std::string_view::npos ? data.size() : eol + 1);
+  }
+  if (data.size() > ctx.limits().max_mail_bytes) {
+    ctx.issue("mail-size-limit", 0, 0, "mail larger than limits.max_mail_bytes; not parsed", {},
+              "raise [limits] max_mail_bytes if this mail is legitimate");
+    return mail;
+  }
+  std::size_t hlen = header_block_length(data, ctx.limits().max_header_bytes);
+  if (hlen == std::string_view::npos) {
+    if (data.size() > ctx.limits().max_header_bytes) {
+      ctx.issue("header-limit", 0, 0, "mail header larger than limits.max_header_bytes; not parsed",
+                data.substr(0, 200), "raise [limits] max_header_bytes if this mail is legitimate");
+      return mail;
+    }
+    hlen = data.size();
+  }
+  mail.header_text.assign(data.substr(0, hlen));
+  mail.fields = parse_header_block(mail.header_text);
+
+  GPtr<GMimeStream> stream(g_mime_stream_mem_new_with_buffer(data.data(), data.size()));
+  GPtr<GMimeParser> parser(g_mime_parser_new_with_stream(stream.get()));
+  g_mime_parser_set_format(parser.get(), GMIME_FORMAT_MESSAGE);
+  GPtr<GMimeMessage> msg(g_mime_parser_construct_message(parser.get(), nullptr));
+  if (!msg) {
+    ctx.issue("mime-unparseable", 0, 0, "GMime could not parse this mail", data.substr(0, 200));
+    return mail;
+  }
+  mail.parsed = true;
+  if (const char* s = g_mime_message_get_subject(msg.get())) mail.subject = s;
+  if (const char* id = g_mime_message_get_message_id(msg.get())) mail.message_id = id;
+  if (InternetAddressList* from = g_mime_message_get_from(msg.get())) {
+    mail.from = take(internet_address_list_to_string(from, nullptr, FALSE));
+    if (internet_address_list_length(from) > 0) {
+      InternetAddress* a = internet_address_list_get_address(from, 0);
+      if (INTERNET_ADDRESS_IS_MAILBOX(a)) {
+        const char* addr = internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(a));
+        if (addr != nullptr) mail.from_address = lower(addr);
+      }
+    }
+  }
+  if (auto at = mail.from_address.rfind('@'); at != std::string::npos) {
+    mail.from_domain = mail.from_address.substr(at + 1);
+  }
+  auto date = header(mail.fields, "Date");
+  if (!date.empty()) mail.date = core::Timestamp::parse_rfc5322(date);
+  GMimeObject* body = g_mime_message_get_mime_part(msg.get());
+  if (body != nullptr) {
+    GMimeContentType* ct = g_mime_object_get_content_type(body);
+    if (ct != nullptr) mail.content_type = lower(take(g_mime_content_type_get_mime_type(ct)));
+    Walker(ctx, mail).walk(body, 0);
+  }
+  return mail;
+}
+
+}  // namespace klartext::formats::mail

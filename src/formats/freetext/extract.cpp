@@ -232,10 +232,19 @@ std::optional<int> parse_zone(Cursor& c) {
   }
   bool paren = c.eat('(');
   std::string_view w = c.word();
+  if (iequals(w, "uhr") || iequals(w, "h")) {  // "10:02 Uhr MEZ"
+    c.skip_spaces();
+    w = c.word();
+    if (w.empty()) {
+      c.i = save;
+      return std::nullopt;
+    }
+  }
   if (!w.empty() && w.size() <= 5) {
     if (iequals(w, "utc") || iequals(w, "gmt") || iequals(w, "z")) {
       std::size_t after = c.i;
       int extra = 0;
+      if (c.peek() == ' ' && (c.peek(1) == '+' || c.peek(1) == '-')) ++c.i;  // "GMT +8"
       if (parse_numeric_offset(c, extra)) {
         off = extra;
       } else {
@@ -521,6 +530,8 @@ bool heading_says_destination(std::string_view line) {
   return false;
 }
 
+}  // namespace
+
 // WHOIS output names networks and their holders, never the reported host.
 bool is_registry_line(std::string_view line) {
   std::size_t p = line.find_first_not_of(" \t>");
@@ -534,6 +545,8 @@ bool is_registry_line(std::string_view line) {
                                                              "netname", "descr",    "remarks",   "nserver"};
   return std::find(kKeys.begin(), kKeys.end(), key) != kKeys.end();
 }
+
+namespace {
 
 std::optional<std::uint16_t> port_after(std::string_view line, std::size_t at, std::string_view keyword) {
   std::size_t k = 0;
@@ -593,9 +606,11 @@ std::optional<int> zone_offset(std::string_view name) {
 }
 
 bool looks_defanged(std::string_view line) {
-  for (const Fang& f : kFangs) {
-    for (std::size_t i = 0; i + f.from.size() <= line.size(); ++i) {
-      if (istarts_with(line, i, f.from)) return true;
+  for (std::size_t i = 0; i < line.size(); ++i) {
+    char c = lower(line[i]);
+    if (c != '[' && c != '(' && c != '{' && c != 'h' && c != 'f') continue;
+    for (const Fang& f : kFangs) {
+      if (lower(f.from[0]) == c && istarts_with(line, i, f.from)) return true;
     }
   }
   return false;

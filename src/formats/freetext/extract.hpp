@@ -73,6 +73,9 @@ std::optional<FoundTime> find_time(std::string_view text, std::optional<core::Ti
 // are CET"); minutes east of UTC.
 std::optional<int> find_zone_statement(std::string_view body);
 
+// A line of WHOIS output (inetnum:, remarks:, % comments): names networks, never the reported host.
+bool is_registry_line(std::string_view line);
+
 // Offset of a zone abbreviation ("CET", "PDT", "MESZ"), minutes east of UTC.
 std::optional<int> zone_offset(std::string_view name);
 

@@ -106,11 +106,20 @@ std::size_t parse_free_text(ParseContext& ctx, const TextReport& report) {
     return 0;
   }
 
+  // The report's own words: subject and body without quoted WHOIS output (its remarks speak of
+  // "portscans, DoS attacks and spam" in every reply).
   std::string text;
   text.reserve(report.subject.size() + report.body.size() + 1);
   text += report.subject;
   text += '\n';
-  text += report.body;
+  std::size_t kept = 0;
+  for (const TextLine& l : ex.lines) {
+    if (is_registry_line(l.text)) continue;
+    text += l.text;
+    text += '\n';
+    ++kept;
+  }
+  if (ex.lines.empty() && kept == 0) text += report.body;
   Classifier classifier(rules, report.subject, text);
 
   // Times of paragraphs, for addresses whose own lines carry no time ("IP: x" / "Time: y").

@@ -232,7 +232,9 @@ std::optional<int> parse_zone(Cursor& c) {
   }
   bool paren = c.eat('(');
   std::string_view w = c.word();
-  if (iequals(w, "uhr") || iequals(w, "h")) {  // "10:02 Uhr MEZ"
+  if (iequals(w, "uhr") || iequals(w, "h") ||
+      (paren && (iequals(w, "heure") || iequals(w, "hora") || iequals(w, "ora") || iequals(w, "uur") ||
+                 iequals(w, "time") || iequals(w, "zone")))) {
     c.skip_spaces();
     w = c.word();
     if (w.empty()) {
@@ -422,9 +424,9 @@ std::optional<FoundTime> time_at(std::string_view s, std::size_t p, std::optiona
 
 // ---- roles ------------------------------------------------------------------------------------
 
-constexpr std::array<std::string_view, 17> kSourceWords = {
-    "src", "source", "from",   "rhost",     "client", "attacker", "offender", "offending", "banned",
-    "ban", "von",    "abuser", "attacking", "origin", "remote",   "sender",   "de"};
+constexpr std::array<std::string_view, 20> kSourceWords = {
+    "src", "source", "from",      "rhost",  "client", "attacker", "offender", "offending", "banned", "ban",
+    "von", "abuser", "attacking", "origin", "remote", "sender",   "de",       "depuis",    "desde",  "vanaf"};
 constexpr std::array<std::string_view, 14> kDestinationWords = {
     "dst",     "dest",    "destination", "to",  "target", "targeted", "victim",
     "towards", "against", "dport",       "auf", "dst_ip", "dest_ip",  "->"};
@@ -437,18 +439,19 @@ bool in_set(const std::array<std::string_view, N>& set, std::string_view w) {
   return std::find(set.begin(), set.end(), w) != set.end();
 }
 
-// The last `n` words before `end` (lowercase, punctuation trimmed).
+// The last two words before `end` (lowercase, punctuation trimmed); the nearer one first. Words
+// further than a few characters of punctuation away do not belong to the address.
 std::array<std::string, 2> words_before(std::string_view line, std::size_t end) {
   std::array<std::string, 2> out;
   std::size_t i = end;
+  auto word_char = [](char c) { return is_alnum(c) || c == '_' || c == '-' || c == '>'; };
   for (std::size_t k = 0; k < out.size(); ++k) {
-    while (i > 0 && !is_alnum(line[i - 1]) && line[i - 1] != '>' && line[i - 1] != '_' && end - i < 8) --i;
+    std::size_t gap_start = i;
+    while (i > 0 && !word_char(line[i - 1]) && gap_start - i < 8) --i;
+    if (i > 0 && !word_char(line[i - 1])) break;  // too much punctuation in between
     std::size_t e = i;
-    while (i > 0 && (is_alnum(line[i - 1]) || line[i - 1] == '_' || line[i - 1] == '-' || line[i - 1] == '>') &&
-           e - i < 24)
-      --i;
+    while (i > 0 && word_char(line[i - 1]) && e - i < 24) --i;
     out[k] = to_lower(line.substr(i, e - i));
-    if (k == 0 && !out[0].empty() && end - e > 8) out[0].clear();  // too far away to belong to the address
   }
   return out;
 }

@@ -123,10 +123,17 @@ std::size_t parse_free_text(ParseContext& ctx, const TextReport& report) {
   Classifier classifier(rules, report.subject, text);
 
   // Times of paragraphs, for addresses whose own lines carry no time ("IP: x" / "Time: y").
+  // A report that names one single time means that time for every address in it.
   std::map<std::size_t, const FoundTime*> paragraph_time;
+  const FoundTime* only_time = nullptr;
+  bool one_time = true;
   for (const TextLine& l : ex.lines) {
-    if (l.time) paragraph_time.try_emplace(l.paragraph, &*l.time);
+    if (!l.time) continue;
+    paragraph_time.try_emplace(l.paragraph, &*l.time);
+    if (only_time != nullptr && only_time->time != l.time->time) one_time = false;
+    if (only_time == nullptr) only_time = &*l.time;
   }
+  if (!one_time) only_time = nullptr;
 
   std::size_t emitted = 0;
   core::Event ev;
@@ -163,6 +170,7 @@ std::size_t parse_free_text(ParseContext& ctx, const TextReport& report) {
         }
       }
     }
+    if (when == nullptr) when = only_time;
     if (when != nullptr) {
       ev.set_time_source(when->time);
       if (!ex.zone_note.empty()) {

@@ -13,7 +13,8 @@
 namespace klartext::formats::freetext {
 
 // What the text says an address does on one line.
-enum class Role : std::uint8_t { kNeutral, kSource, kDestination };
+// kRelay: the sending host of a quoted Received header; only the first hop (bottom-most) counts.
+enum class Role : std::uint8_t { kNeutral, kSource, kDestination, kRelay };
 
 // One timestamp found in the text, normalized to UTC.
 struct FoundTime {
@@ -71,6 +72,9 @@ std::optional<FoundTime> find_time(std::string_view text, std::optional<core::Ti
 // A sentence in the body that says which zone its times are in ("Timezone: GMT +8", "all times
 // are CET"); minutes east of UTC.
 std::optional<int> find_zone_statement(std::string_view body);
+
+// A line of WHOIS output (inetnum:, remarks:, % comments): names networks, never the reported host.
+bool is_registry_line(std::string_view line);
 
 // Offset of a zone abbreviation ("CET", "PDT", "MESZ"), minutes east of UTC.
 std::optional<int> zone_offset(std::string_view name);

@@ -62,7 +62,23 @@ std::size_t parse_free_text(ParseContext& ctx, const TextReport& report) {
   // Group mentions by address, keeping first-appearance order.
   std::vector<Reported> found;
   std::map<core::IpAddress, std::size_t> index;
+  // Of the relays in quoted Received headers, only the first hop (bottom-most public one per
+  // paragraph) is where the mail came from; the others are the reporter's or forwarders' relays.
+  std::map<std::size_t, const Mention*> origin_by_paragraph;
   for (const Mention& m : ex.mentions) {
+    if (m.role == Role::kRelay && reportable(m.ip)) origin_by_paragraph[ex.lines[m.line].paragraph] = &m;
+  }
+  std::vector<Mention> mentions;
+  mentions.reserve(ex.mentions.size());
+  for (const Mention& m : ex.mentions) {
+    if (m.role != Role::kRelay) {
+      mentions.push_back(m);
+    } else if (origin_by_paragraph[ex.lines[m.line].paragraph] == &m) {
+      mentions.push_back(m);
+      mentions.back().role = Role::kSource;
+    }
+  }
+  for (const Mention& m : mentions) {
     if (!reportable(m.ip)) continue;
     auto [it, inserted] = index.try_emplace(m.ip, found.size());
     if (inserted) found.push_back(Reported{m.ip});
@@ -90,18 +106,34 @@ std::size_t parse_free_text(ParseContext& ctx, const TextReport& report) {
     return 0;
   }
 
+  // The report's own words: subject and body without quoted WHOIS output (its remarks speak of
+  // "portscans, DoS attacks and spam" in every reply).
   std::string text;
   text.reserve(report.subject.size() + report.body.size() + 1);
   text += report.subject;
   text += '\n';
-  text += report.body;
+  std::size_t kept = 0;
+  for (const TextLine& l : ex.lines) {
+    if (is_registry_line(l.text)) continue;
+    text += l.text;
+    text += '\n';
+    ++kept;
+  }
+  if (ex.lines.empty() && kept == 0) text += report.body;
   Classifier classifier(rules, report.subject, text);
 
   // Times of paragraphs, for addresses whose own lines carry no time ("IP: x" / "Time: y").
+  // A report that names one single time means that time for every address in it.
   std::map<std::size_t, const FoundTime*> paragraph_time;
+  const FoundTime* only_time = nullptr;
+  bool one_time = true;
   for (const TextLine& l : ex.lines) {
-    if (l.time) paragraph_time.try_emplace(l.paragraph, &*l.time);
+    if (!l.time) continue;
+    paragraph_time.try_emplace(l.paragraph, &*l.time);
+    if (only_time != nullptr && only_time->time != l.time->time) one_time = false;
+    if (only_time == nullptr) only_time = &*l.time;
   }
+  if (!one_time) only_time = nullptr;
 
   std::size_t emitted = 0;
   core::Event ev;
@@ -138,6 +170,7 @@ std::size_t parse_free_text(ParseContext& ctx, const TextReport& report) {
         }
       }
     }
+    if (when == nullptr) when = only_time;
     if (when != nullptr) {
       ev.set_time_source(when->time);
       if (!ex.zone_note.empty()) {
@@ -157,6 +190,18 @@ std::size_t parse_free_text(ParseContext& ctx, const TextReport& report) {
     } else if (!verdict.scores.empty()) {
       ev.set("extra.undetermined_reason", verdict.reason);
       ev.set("extra.best_rule", verdict.scores.front().rule->id);
+    }
+    if (!verdict.scores.empty()) {
+      // Why: the top rule scores (evidence + words), so a reader can check the verdict.
+      std::string why;
+      for (std::size_t k = 0; k < verdict.scores.size() && k < 3; ++k) {
+        const RuleScore& sc = verdict.scores[k];
+        char buf[96];
+        std::snprintf(buf, sizeof buf, "%s%s=%.2f (evidence %.2f, words %.2f)", k ? "; " : "", sc.rule->id.c_str(),
+                      sc.total(), sc.evidence, sc.words);
+        why += buf;
+      }
+      ev.set("extra.rule_scores", why);
     }
     std::string ip_text = r.ip.to_string();
     for (const std::string& url : ex.urls) {

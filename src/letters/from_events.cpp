@@ -56,6 +56,7 @@ Case case_from_events(std::string id, std::span<const core::Event> events) {
   const core::Event& e0 = events.front();
   c.classification = e0.classification();
   c.reported_as = reported_as(e0);
+  c.malware = field(e0, "malware.name");
   if (auto ip = e0.source_ip()) c.source_ip = *ip;
   c.port = e0.source_port();
   c.transport = field(e0, "protocol.transport");

@@ -51,6 +51,7 @@ struct Case {
   std::string id;
   core::Classification classification;
   std::string reported_as;  // the reporter's own label (report type, malware name, tag)
+  std::string malware;      // malware family the reporter named, if any
   core::IpAddress source_ip;
   std::optional<std::uint16_t> port;
   std::string transport;  // "udp", "tcp" or empty

@@ -235,8 +235,15 @@ Letter Renderer::render(const LetterInput& input) {
   for (const Case& c : input.cases) {
     ++n;
     letter.case_ids.push_back(c.id);
-    const knowledge::LocalizedText* kb_text = kb_.find_text(c.classification, lang);
-    if (kb_text && kb_text->title.empty() && kb_text->explanation.empty()) kb_text = nullptr;
+    const knowledge::LocalizedText* kb_found = kb_.find_text(c.classification, lang);
+    if (kb_found && kb_found->title.empty() && kb_found->explanation.empty()) kb_found = nullptr;
+    // Knowledge texts may name the address and the reporter's identifier or malware family.
+    std::optional<knowledge::LocalizedText> kb_rendered;
+    if (kb_found) {
+      kb_rendered = knowledge::render(
+          *kb_found, knowledge::TextVars{c.source_ip.to_string(), c.classification.identifier, c.malware});
+    }
+    const knowledge::LocalizedText* kb_text = kb_rendered ? &*kb_rendered : nullptr;
     if (!kb_text) letter.cases_without_text.push_back(c.id);
 
     CaseEvidence ev = build_evidence(c, max_inline);

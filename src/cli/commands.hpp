@@ -21,6 +21,7 @@ struct GlobalOptions {
 GlobalOptions& global_options();
 
 void register_parse(CLI::App& app);
+void register_notify(CLI::App& app);
 void register_config(CLI::App& app);
 
 }  // namespace klartext::cli

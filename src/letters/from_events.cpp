@@ -11,7 +11,9 @@ std::string field(const core::Event& e, std::string_view key) {
   return v ? std::string(*v) : std::string();
 }
 
-bool starts_with_header_name(std::string_view raw) {
+}  // namespace
+
+bool looks_like_mail(std::string_view raw) {
   // A mail starts with "Name: value" where the name has no spaces; CSV headers contain commas first.
   const std::size_t colon = raw.find(':');
   if (colon == std::string_view::npos || colon == 0 || colon > 76) return false;
@@ -20,8 +22,6 @@ bool starts_with_header_name(std::string_view raw) {
   }
   return raw.find("\n\n") != std::string_view::npos || raw.find("\r\n\r\n") != std::string_view::npos;
 }
-
-}  // namespace
 
 EvidenceKind evidence_kind(const core::Event& event) {
   if (auto fmt = event.get("raw.format")) {
@@ -33,7 +33,7 @@ EvidenceKind evidence_kind(const core::Event& event) {
   if (event.get("feed.provider").value_or("").starts_with("Shadowserver") || event.has("feed.code")) {
     if (raw.find('\n') != std::string_view::npos) return EvidenceKind::kCsvRow;
   }
-  if (starts_with_header_name(raw)) return EvidenceKind::kMail;
+  if (looks_like_mail(raw)) return EvidenceKind::kMail;
   const std::size_t nl = raw.find('\n');
   if (nl != std::string_view::npos && raw.substr(0, nl).find(',') != std::string_view::npos &&
       raw.substr(nl + 1).find(',') != std::string_view::npos) {

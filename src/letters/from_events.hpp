@@ -13,6 +13,9 @@ namespace klartext::letters {
 // whole report mail, or a text record.
 EvidenceKind evidence_kind(const core::Event& event);
 
+// Whether `bytes` start like an RFC 5322 mail (header fields, then an empty line).
+bool looks_like_mail(std::string_view bytes);
+
 // The reporter's own name for the incident: the malware or tag it gave, else its classification label,
 // else the report name.
 std::string reported_as(const core::Event& event);

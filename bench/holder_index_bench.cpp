@@ -14,6 +14,12 @@ using klartext::core::IpPrefix;
 using klartext::core::Timestamp;
 using klartext::customers::HolderIndex;
 
+std::string id(char prefix, std::uint64_t n) {
+  std::string s(1, prefix);
+  s += std::to_string(n);
+  return s;
+}
+
 struct Query {
   IpAddress ip;
   Timestamp t;
@@ -41,13 +47,13 @@ const Fixture& fixture() {
         bytes[4] = static_cast<std::uint8_t>(i >> 8);
         bytes[5] = static_cast<std::uint8_t>(i);
         auto net = IpAddress::v6(bytes);
-        b.add_static({"S" + std::to_string(i), IpPrefix(net, 48), std::nullopt, std::nullopt});
+        b.add_static({id('S', static_cast<std::uint64_t>(i)), IpPrefix(net, 48), std::nullopt, std::nullopt});
         bytes[15] = 7;
         static_hosts.push_back(IpAddress::v6(bytes));
       } else {
         int len = 24 + static_cast<int>(rng() % 7);
         auto net = IpAddress::v4(0x0A000000u | (static_cast<std::uint32_t>(rng()) & 0x007FFFFFu)).masked(len);
-        b.add_static({"S" + std::to_string(i), IpPrefix(net, len), std::nullopt, std::nullopt});
+        b.add_static({id('S', static_cast<std::uint64_t>(i)), IpPrefix(net, len), std::nullopt, std::nullopt});
         static_hosts.push_back(IpAddress::v4(net.v4_value() + 1));
       }
     }
@@ -55,7 +61,7 @@ const Fixture& fixture() {
     // address), 100,000 delegated IPv6 /56.
     for (int i = 0; i < 1'000'000; ++i) {
       klartext::customers::Session s;
-      s.customer_id = "C" + std::to_string(rng() % 100'000);
+      s.customer_id = id('C', rng() % 100'000);
       std::int64_t start = day0 + static_cast<std::int64_t>(rng() % (30 * 86400));
       std::int64_t len = 3600 + static_cast<std::int64_t>(rng() % (2 * 86400));
       s.start = Timestamp::from_seconds(start);

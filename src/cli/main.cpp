@@ -24,6 +24,9 @@ int main(int argc, char** argv) {
   register_parse(app);
   register_notify(app);
   register_config(app);
+  register_ingest(app);
+  register_customers(app);
+  register_cases(app);
 
   try {
     app.parse(argc, argv);

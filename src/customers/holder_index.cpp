@@ -82,20 +82,34 @@ struct Table {
   int len = 0;
   std::uint64_t mask = 0;
   std::vector<Slot> slots;
+  // One bit per 1/8 key, from other hash bits than the slot index: most misses are answered by
+  // this small (cache-resident) bitset instead of a cache miss into the slots.
+  std::uint64_t filter_mask = 0;
+  std::vector<std::uint64_t> filter;
 
   void init(std::size_t n) {
     std::size_t cap = 16;
     while (cap < n * 2) cap <<= 1;  // load factor <= 0.5: short probe sequences
     slots.assign(cap, Slot{});
     mask = cap - 1;
+    std::size_t bits = 64;
+    while (bits < n * 8) bits <<= 1;
+    filter.assign(bits / 64, 0);
+    filter_mask = bits - 1;
   }
   void insert(const K& k, std::uint32_t begin, std::uint32_t count) {
-    std::size_t i = hash_key(k) & mask;
+    std::uint64_t h = hash_key(k);
+    std::uint64_t b = (h >> 32) & filter_mask;
+    filter[b >> 6] |= 1ull << (b & 63);
+    std::size_t i = h & mask;
     while (slots[i].count != 0) i = (i + 1) & mask;
     slots[i] = Slot{k, begin, count};
   }
   const Slot* find(const K& k) const {
-    std::size_t i = hash_key(k) & mask;
+    std::uint64_t h = hash_key(k);
+    std::uint64_t b = (h >> 32) & filter_mask;
+    if ((filter[b >> 6] & (1ull << (b & 63))) == 0) return nullptr;
+    std::size_t i = h & mask;
     for (;;) {
       const Slot& s = slots[i];
       if (s.count == 0) return nullptr;
@@ -305,8 +319,8 @@ std::optional<Holder> HolderIndex::lookup(const core::IpAddress& ip, core::Times
 std::size_t HolderIndex::memory_bytes() const {
   std::size_t n = impl_->spans.capacity() * sizeof(Span);
   for (int c = 0; c < 2; ++c) {
-    for (const auto& t : impl_->v4[c]) n += t.slots.capacity() * sizeof(t.slots[0]);
-    for (const auto& t : impl_->v6[c]) n += t.slots.capacity() * sizeof(t.slots[0]);
+    for (const auto& t : impl_->v4[c]) n += t.slots.capacity() * sizeof(t.slots[0]) + t.filter.capacity() * 8;
+    for (const auto& t : impl_->v6[c]) n += t.slots.capacity() * sizeof(t.slots[0]) + t.filter.capacity() * 8;
   }
   for (const auto& c : customers_) n += sizeof(std::string) + (c.size() > 15 ? c.capacity() : 0);
   return n;

@@ -445,7 +445,10 @@ bool Store::upsert_session(const customers::Session& s) {
   auto& st = conn_->prepare(
       "INSERT INTO sessions (customer_id, prefix, port_from, port_to, start, stop, session_key, source) "
       "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (session_key) WHERE session_key IS NOT NULL DO UPDATE SET "
-      "start = MIN(sessions.start, excluded.start), stop = COALESCE(excluded.stop, sessions.stop)");
+      "start = CASE WHEN excluded.start < sessions.start THEN excluded.start ELSE sessions.start END, "
+      "stop = COALESCE(excluded.stop, sessions.stop) "
+      "WHERE excluded.start < sessions.start OR (excluded.stop IS NOT NULL AND "
+      "(sessions.stop IS NULL OR sessions.stop <> excluded.stop))");
   st.bind(1, s.customer_id).bind(2, prefix).bind(3, pf).bind(4, pt).bind(5, s.start.micros());
   st.bind(6, opt_micros(s.stop));
   if (s.session_key.empty()) {

@@ -45,6 +45,7 @@ Value to_time(std::string_view s, std::string& scratch, bool as_text) {
   s = trim(s);
   if (s.empty()) return {};
   auto t = core::Timestamp::parse(s);
+  if (!t && as_text) t = core::Timestamp::parse_rfc5322(s);  // HTTP Date headers ("Thu, 19 Apr 2018 ... GMT")
   if (!t) return invalid(s);
   Value v;
   if (as_text) {
@@ -83,7 +84,12 @@ Value host_and_url(std::string_view value, const RowContext& row, std::string& s
     scratch.append(request_path(path));
     return string_value(scratch);
   }
-  return string_value(value);
+  // A bare path or request line is not a URL; keep it as evidence.
+  if (value.empty() || value.find("://") != std::string_view::npos) return string_value(value);
+  Value v;
+  v.kind = ValueKind::kKeep;
+  v.text = value;
+  return v;
 }
 
 Value cves_from_tag(std::string_view tag, std::string& scratch) {

@@ -15,6 +15,7 @@ namespace klartext::formats::shadowserver {
 enum class ValueKind : std::uint8_t {
   kAbsent,   // the conversion says "no value" (empty, 0 for invalidate_zero, 0.0.0.0, ...)
   kInvalid,  // the text does not convert (not a number, not an address, not a time)
+  kKeep,     // not a value for the target field, but evidence: kept as extra.<column> without an issue
   kString,
   kInt,
   kFloat,

@@ -23,7 +23,6 @@ constexpr std::array<bool, 256> kFieldEnd = [] {
 std::string_view to_string(CsvError e) {
   switch (e) {
     case CsvError::kUnterminatedQuote: return "unterminated-quote";
-    case CsvError::kBadQuote: return "bad-quote";
     case CsvError::kTooLong: return "too-long";
     case CsvError::kTooManyFields: return "too-many-fields";
     case CsvError::kNone: break;
@@ -138,8 +137,19 @@ bool CsvReader::next(CsvRecord& rec) {
           break;
         }
         if (p < n && !kFieldEnd[static_cast<unsigned char>(d[p])]) {
-          rec.error = CsvError::kBadQuote;
+          // Text after a closing quote (e.g. backslash-escaped quotes: "\"x\""): like Python's csv
+          // module (strict=False), with which these files are usually read, it belongs to the
+          // field literally, up to the next delimiter.
+          std::size_t rest = p;
           while (p < n && !kFieldEnd[static_cast<unsigned char>(d[p])]) ++p;
+          Span& last = spans_.back();
+          if (!last.scratch) {
+            std::size_t at = scratch_.size();
+            scratch_.append(d + last.offset, last.size);
+            last = {at, last.size, true};
+          }
+          scratch_.append(d + rest, p - rest);
+          last.size = scratch_.size() - last.offset;
         }
       } else {
         std::size_t start = p;

@@ -12,7 +12,6 @@ namespace klartext::formats::shadowserver {
 enum class CsvError : std::uint8_t {
   kNone,
   kUnterminatedQuote,  // input ended inside a quoted field (truncated file)
-  kBadQuote,           // characters between a closing quote and the next delimiter
   kTooLong,            // record longer than the limit; skipped to the next line feed
   kTooManyFields,      // more fields than kMaxFields; skipped to the next line feed
 };

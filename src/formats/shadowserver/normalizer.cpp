@@ -2,6 +2,7 @@
 // into a reused Event without per-field allocation beyond the event's own buffers.
 #include "formats/shadowserver/normalizer.hpp"
 
+#include <cctype>
 #include <charconv>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -158,6 +159,7 @@ void Normalizer::bind() {
     if (m.target == "classification.taxonomy") b.target = Target::kTaxonomy;
     if (m.target == "classification.type") b.target = Target::kType;
     if (m.target == "classification.identifier") b.target = Target::kIdentifier;
+    if (m.target == "protocol.transport" || m.target == "protocol.application") b.target = Target::kLowercase;
     if (m.conversion == Conversion::kConvertHttpHostAndUrl || m.conversion == Conversion::kCategoryOrDetail) {
       row_context_ = true;
     }
@@ -191,7 +193,11 @@ void Normalizer::bind() {
       const_identifier_ = v;
       has_const_identifier_ = true;
     } else {
-      constants_.emplace_back(core::intern_key(k), v);
+      std::string value = v;
+      if (k == "protocol.transport" || k == "protocol.application") {
+        for (char& c : value) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      }
+      constants_.emplace_back(core::intern_key(k), std::move(value));
     }
   }
 }
@@ -271,6 +277,10 @@ bool Normalizer::normalize(const std::vector<std::string_view>& fields, std::str
     std::string_view text = fields[b.column];
     Value v = convert(b.mapping->conversion, text, ctx, scratch_);
     if (v.kind == ValueKind::kAbsent) continue;
+    if (v.kind == ValueKind::kKeep) {
+      event.set(b.extra_key, v.text);
+      continue;
+    }
     if (v.kind == ValueKind::kInvalid) {
       const char* code = "shadowserver-bad-value";
       if (b.target == Target::kSourceIp || b.target == Target::kDestinationIp) code = "shadowserver-bad-ip";
@@ -322,6 +332,12 @@ bool Normalizer::normalize(const std::vector<std::string_view>& fields, std::str
       case Target::kTaxonomy: row_taxonomy = v.text; continue;
       case Target::kType: row_type = v.text; continue;
       case Target::kIdentifier: row_identifier = v.text; continue;
+      case Target::kLowercase:
+        if (v.kind != ValueKind::kString) break;
+        scratch_.assign(v.text);
+        for (char& c : scratch_) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        event.set(b.key, scratch_);
+        continue;
       case Target::kGeneric: break;
     }
     switch (v.kind) {

@@ -68,6 +68,7 @@ class Normalizer {
     kTaxonomy,
     kType,
     kIdentifier,
+    kLowercase,  // IntelMQ's LowercaseString fields: protocol.transport, protocol.application
   };
   struct Binding {
     const FieldMapping* mapping;

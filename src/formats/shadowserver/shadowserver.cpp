@@ -198,9 +198,6 @@ void ShadowserverFormat::parse(ParseContext& ctx) const {
                                    : "input ends inside a quoted field (truncated file?); row skipped",
                     row);
           break;
-        case CsvError::kBadQuote:
-          ctx.issue("csv-bad-quote", rec.line, rec.begin, "text after a closing quote; row skipped", row);
-          break;
         case CsvError::kNone: break;
       }
       continue;
@@ -220,11 +217,18 @@ void ShadowserverFormat::parse(ParseContext& ctx) const {
       continue;
     }
     if (rec.fields.size() != norm.columns()) {
+      // Short complete rows are read as csv.DictReader reads them (missing trailing columns empty),
+      // which is how Shadowserver files have always been consumed; anything else is skipped.
+      bool pad = rec.fields.size() < norm.columns() && rec.terminated;
       ctx.issue("csv-field-count", rec.line, rec.begin,
                 "row has " + std::to_string(rec.fields.size()) + " fields, the header " +
-                    std::to_string(norm.columns()) + (rec.terminated ? "" : " (last line, truncated?)") + "; skipped",
+                    std::to_string(norm.columns()) +
+                    (pad              ? "; the missing trailing columns are taken as empty"
+                     : rec.terminated ? "; skipped"
+                                      : "; last line without terminator (truncated file?); skipped"),
                 row);
-      continue;
+      if (!pad) continue;
+      rec.fields.resize(norm.columns());
     }
     bool ok = norm.normalize(rec.fields, row, event);
     for (const Problem& p : norm.problems()) {

@@ -1,0 +1,175 @@
+// Tests for case aggregation and the lifecycle: open, notified, escalated, resolved, closed.
+#include "cases/case_book.hpp"
+
+#include <gtest/gtest.h>
+
+namespace klartext::cases {
+namespace {
+
+core::Timestamp ts(const char* s) {
+  return *core::Timestamp::parse(s);
+}
+
+core::Event event(const char* ip, const char* time, const char* identifier = "ntp-monitor",
+                  core::Severity sev = core::Severity::kHigh) {
+  core::Event e;
+  e.set("feed.name", "scan_ntpmonitor");
+  e.set_source_ip(*core::IpAddress::parse(ip));
+  e.set_source_port(123);
+  e.set_classification(core::Classification::of(core::IncidentType::kDdosAmplifier, identifier));
+  e.set_time_source(ts(time));
+  e.set_severity(sev);
+  e.raw = std::string(ip) + "," + time + "," + identifier;
+  return e;
+}
+
+class CaseBookTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    store_ = store::Store::open_sqlite(":memory:");
+    report_ = store_->add_report("r", "r", ts("2026-11-27")).id;
+    cfg_.escalate_after_notifications = 2;
+    cfg_.close_after_quiet_seconds = 10 * 86400;
+  }
+  // What ingest does per event.
+  std::int64_t ingest(CaseBook& book, const core::Event& e, const char* customer, core::Timestamp now) {
+    auto t = event_time(e, now);
+    auto id = book.case_for(customer, e, now);
+    if (store_->add_event(report_, e, e.id(), e.to_json(), t, customer, id)) book.add_event(id, e, t, now);
+    return id;
+  }
+  std::vector<std::string> history(std::int64_t id) {
+    std::vector<std::string> out;
+    for (const auto& t : store_->case_history(id)) {
+      out.push_back(std::string(t.from ? to_string(*t.from) : "-") + ">" + std::string(to_string(t.to)));
+    }
+    return out;
+  }
+  config::Config cfg_;
+  std::unique_ptr<store::Store> store_;
+  std::int64_t report_ = 0;
+};
+
+TEST_F(CaseBookTest, AggregatesByCustomerClassificationAndSourceIp) {
+  CaseBook book(*store_, cfg_);
+  auto now = ts("2026-11-28");
+  auto a = ingest(book, event("192.0.2.1", "2026-11-27 02:00", "ntp-monitor", core::Severity::kMedium), "K-1", now);
+  auto b = ingest(book, event("192.0.2.1", "2026-11-27 01:00"), "K-1", now);
+  auto c = ingest(book, event("192.0.2.2", "2026-11-27 03:00"), "K-1", now);
+  auto d = ingest(book, event("192.0.2.1", "2026-11-27 04:00", "ntp-version"), "K-1", now);
+  auto e = ingest(book, event("192.0.2.1", "2026-11-27 05:00"), "K-2", now);
+  auto dup = ingest(book, event("192.0.2.1", "2026-11-27 02:00", "ntp-monitor", core::Severity::kMedium), "K-1", now);
+  book.flush();
+  EXPECT_EQ(a, b);
+  EXPECT_EQ(a, dup);
+  EXPECT_NE(a, c);
+  EXPECT_NE(a, d);
+  EXPECT_NE(a, e);
+  EXPECT_EQ(book.cases_created(), 4u);
+  auto cs = store_->get_case(a);
+  EXPECT_EQ(cs->event_count, 2);  // the duplicate did not count
+  EXPECT_EQ(cs->first_seen, ts("2026-11-27 01:00"));
+  EXPECT_EQ(cs->last_seen, ts("2026-11-27 02:00"));
+  EXPECT_EQ(cs->severity, core::Severity::kHigh);
+  EXPECT_EQ(store_->case_events(a).size(), 2u);
+  EXPECT_EQ(store_->list_cases().size(), 4u);
+  EXPECT_EQ(history(a), std::vector<std::string>{"->open"});
+}
+
+TEST_F(CaseBookTest, NewCaseForDuplicateEventIsRemoved) {
+  CaseBook book(*store_, cfg_);
+  auto e = event("192.0.2.1", "2026-11-27 02:00");
+  store_->add_event(report_, e, e.id(), e.to_json(), ts("2026-11-27 02:00"), "", std::nullopt);  // unassigned before
+  ingest(book, e, "K-1", ts("2026-11-28"));
+  book.flush();
+  EXPECT_TRUE(store_->list_cases().empty());
+  EXPECT_EQ(book.cases_created(), 0u);
+}
+
+TEST_F(CaseBookTest, LifecycleWithEscalationResolutionAndClosing) {
+  CaseBook book(*store_, cfg_);
+  auto id = ingest(book, event("192.0.2.1", "2026-11-27 02:00"), "K-1", ts("2026-11-27 06:00"));
+  book.flush();
+  EXPECT_TRUE(needs_letter(*store_->get_case(id), cfg_, ts("2026-11-27 06:00")));
+
+  store::Notification n{0, "K-1", ts("2026-11-27 07:00"), "<1@example.org>", "", "de", {id}};
+  book.record_letter(n);
+  auto c = store_->get_case(id);
+  EXPECT_EQ(c->state, CaseState::kNotified);
+  EXPECT_EQ(c->notifications, 1);
+  EXPECT_FALSE(needs_letter(*c, cfg_, ts("2026-11-27 08:00")));  // nothing new
+
+  // Seen again after one letter: still notified (threshold 2), but changed; re-notify when due.
+  ingest(book, event("192.0.2.1", "2026-11-28 02:00"), "K-1", ts("2026-11-28 06:00"));
+  book.flush();
+  c = store_->get_case(id);
+  EXPECT_EQ(c->state, CaseState::kNotified);
+  EXPECT_EQ(c->event_count, 2);
+  EXPECT_FALSE(needs_letter(*c, cfg_, ts("2026-11-28 06:00")));  // high: 3 days
+  EXPECT_TRUE(needs_letter(*c, cfg_, ts("2026-11-30 07:00")));
+
+  n.time = ts("2026-11-30 07:00");
+  n.message_id = "<2@example.org>";
+  book.record_letter(n);
+  ingest(book, event("192.0.2.1", "2026-12-01 02:00"), "K-1", ts("2026-12-01 06:00"));
+  book.flush();
+  c = store_->get_case(id);
+  EXPECT_EQ(c->state, CaseState::kEscalated);
+  EXPECT_TRUE(needs_letter(*c, cfg_, ts("2026-12-01 06:00")));  // escalation is news
+  n.time = ts("2026-12-01 07:00");
+  book.record_letter(n);
+  EXPECT_EQ(store_->get_case(id)->state, CaseState::kEscalated);
+  EXPECT_FALSE(needs_letter(*store_->get_case(id), cfg_, ts("2026-12-01 08:00")));
+
+  book.resolve(id, "customer: ntpd upgraded", ts("2026-12-02 09:00"));
+  EXPECT_EQ(store_->get_case(id)->state, CaseState::kResolved);
+  // An old event (before the resolution) does not reopen; a newer one does.
+  ingest(book, event("192.0.2.1", "2026-12-02 01:00"), "K-1", ts("2026-12-02 10:00"));
+  book.flush();
+  EXPECT_EQ(store_->get_case(id)->state, CaseState::kResolved);
+  ingest(book, event("192.0.2.1", "2026-12-03 01:00"), "K-1", ts("2026-12-03 10:00"));
+  book.flush();
+  EXPECT_EQ(store_->get_case(id)->state, CaseState::kEscalated);  // 3 letters >= 2
+
+  book.close(id, "probe: monlist no longer answered", ts("2026-12-04 10:00"));
+  EXPECT_EQ(store_->get_case(id)->state, CaseState::kClosed);
+  EXPECT_EQ(history(id),
+            (std::vector<std::string>{"->open", "open>notified", "notified>escalated", "escalated>escalated",
+                                      "escalated>resolved", "resolved>escalated", "escalated>closed"}));
+  auto h = store_->case_history(id);
+  EXPECT_EQ(h[4].reason, "customer: ntpd upgraded");
+  EXPECT_EQ(h[4].time, ts("2026-12-02 09:00"));
+
+  // After closing, the same key opens a new case.
+  auto again = ingest(book, event("192.0.2.1", "2026-12-05 01:00"), "K-1", ts("2026-12-05 10:00"));
+  book.flush();
+  EXPECT_NE(again, id);
+  EXPECT_EQ(store_->get_case(again)->state, CaseState::kOpen);
+}
+
+TEST_F(CaseBookTest, ResolvedCaseReopensWithoutEscalation) {
+  CaseBook book(*store_, cfg_);
+  auto id = ingest(book, event("192.0.2.1", "2026-11-27 02:00"), "K-1", ts("2026-11-27 06:00"));
+  book.flush();
+  book.resolve(id, "fixed", ts("2026-11-27 08:00"));
+  ingest(book, event("192.0.2.1", "2026-11-28 02:00"), "K-1", ts("2026-11-28 06:00"));
+  book.flush();
+  EXPECT_EQ(store_->get_case(id)->state, CaseState::kOpen);
+}
+
+TEST_F(CaseBookTest, QuietCasesClose) {
+  CaseBook book(*store_, cfg_);
+  auto quiet = ingest(book, event("192.0.2.1", "2026-11-01 02:00"), "K-1", ts("2026-11-01 06:00"));
+  auto busy = ingest(book, event("192.0.2.2", "2026-11-20 02:00"), "K-1", ts("2026-11-20 06:00"));
+  auto open = ingest(book, event("192.0.2.3", "2026-11-01 02:00"), "K-1", ts("2026-11-01 06:00"));
+  book.flush();
+  book.record_letter({0, "K-1", ts("2026-11-02"), "<q@example.org>", "", "en", {quiet, busy}});
+  EXPECT_EQ(book.close_quiet(ts("2026-11-25")), 1u);
+  EXPECT_EQ(store_->get_case(quiet)->state, CaseState::kClosed);
+  EXPECT_EQ(store_->get_case(busy)->state, CaseState::kNotified);
+  EXPECT_EQ(store_->get_case(open)->state, CaseState::kOpen);  // never told: stays for the next letter
+  EXPECT_EQ(store_->case_history(quiet).back().reason, "quiet: no event for 10 days");
+}
+
+}  // namespace
+}  // namespace klartext::cases

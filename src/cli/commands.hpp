@@ -26,5 +26,6 @@ void register_config(CLI::App& app);
 void register_ingest(CLI::App& app);
 void register_customers(CLI::App& app);
 void register_cases(CLI::App& app);
+void register_knowledge(CLI::App& app);
 
 }  // namespace klartext::cli

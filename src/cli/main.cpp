@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
   register_ingest(app);
   register_customers(app);
   register_cases(app);
+  register_knowledge(app);
 
   try {
     app.parse(argc, argv);

@@ -21,10 +21,11 @@ struct GlobalOptions {
 GlobalOptions& global_options();
 
 void register_parse(CLI::App& app);
+void register_notify(CLI::App& app);
 void register_config(CLI::App& app);
-void register_knowledge(CLI::App& app);
 void register_ingest(CLI::App& app);
 void register_customers(CLI::App& app);
 void register_cases(CLI::App& app);
+void register_knowledge(CLI::App& app);
 
 }  // namespace klartext::cli

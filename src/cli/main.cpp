@@ -22,11 +22,12 @@ int main(int argc, char** argv) {
   app.add_flag("-v,--verbose", g.verbosity, "more log output (repeat for debug)");
 
   register_parse(app);
+  register_notify(app);
   register_config(app);
-  register_knowledge(app);
   register_ingest(app);
   register_customers(app);
   register_cases(app);
+  register_knowledge(app);
 
   try {
     app.parse(argc, argv);

@@ -1,0 +1,27 @@
+// Builds the RFC 5322 MIME message of a letter with GMime (multipart/mixed, QP text, evidence attachments).
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "core/timestamp.hpp"
+#include "letters/letter.hpp"
+
+namespace klartext::delivery {
+
+struct Sender {
+  std::string name = "Abuse Desk";
+  std::string address = "abuse@example.org";
+  std::string reply_to;  // empty: none
+};
+
+// A fresh Message-ID (without angle brackets) in the sender address's domain.
+std::string make_message_id(std::string_view sender_address, core::Timestamp now);
+
+// The whole message, LF line ends. Subject and display names are RFC 2047-encoded when not ASCII;
+// the body is text/plain UTF-8 quoted-printable; each attachment carries its file name; one
+// `X-Klartext-Case:` header per case.
+std::string build_mime(const letters::Letter& letter, const Sender& sender, core::Timestamp date,
+                       const std::string& message_id);
+
+}  // namespace klartext::delivery

@@ -1,0 +1,198 @@
+// Notification run: due cases -> LetterInput -> Letter -> MIME -> outbox Maildir -> store records.
+#include "notify/notify.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <map>
+#include <ostream>
+
+#include "cases/case_book.hpp"
+#include "delivery/maildir.hpp"
+#include "delivery/mime.hpp"
+#include "knowledge/knowledge.hpp"
+#include "letters/from_events.hpp"
+#include "letters/renderer.hpp"
+#include "store/store.hpp"
+
+namespace klartext::notify {
+namespace {
+
+letters::Due case_due(const cases::Case& c, const letters::ResendPolicy& policy, core::Timestamp now) {
+  std::optional<letters::SentBefore> last;
+  if (c.notifications > 0 && c.last_notified) {
+    last = letters::SentBefore{*c.last_notified, static_cast<std::uint64_t>(c.notified_event_count)};
+  }
+  letters::Due d = letters::due(policy, c.severity, static_cast<std::uint64_t>(c.event_count), last, now);
+  // A state the last letter did not describe (e.g. escalated since) is a change too.
+  if (d == letters::Due::kNotDue && last && c.notified_state && *c.notified_state != c.state) {
+    d = letters::Due::kChanged;
+  }
+  return d;
+}
+
+// The letter's view of one stored case: report fields and evidence from its events, totals from the case.
+letters::Case letter_case(store::Store& st, const cases::Case& c, std::size_t max_events,
+                          std::map<std::int64_t, std::optional<std::string>>& mail_reports) {
+  std::vector<core::Event> events;
+  std::vector<std::int64_t> report_ids;
+  for (const store::EventRow& row : st.case_events(c.id, max_events)) {
+    try {
+      events.push_back(core::Event::from_json(row.json));
+      report_ids.push_back(row.report_id);
+    } catch (const std::exception& e) {
+      spdlog::warn("stored event unreadable case={} event={} reason={}", c.id, row.id, e.what());
+    }
+  }
+  letters::Case lc = letters::case_from_events(std::to_string(c.id), events);
+  // Reports that came as mails travel as the original mail (message/rfc822), once per report.
+  std::vector<letters::Evidence> evidence;
+  std::map<std::int64_t, bool> attached;
+  for (std::size_t i = 0; i < events.size() && i < lc.evidence.size(); ++i) {
+    const std::int64_t rid = report_ids[i];
+    auto it = mail_reports.find(rid);
+    if (it == mail_reports.end()) {
+      std::optional<std::string> bytes;
+      if (auto rep = st.report(rid, /*with_bytes=*/true);
+          rep && letters::looks_like_mail(rep->bytes) && lc.evidence[i].kind != letters::EvidenceKind::kCsvRow) {
+        bytes = std::move(rep->bytes);
+      }
+      it = mail_reports.emplace(rid, std::move(bytes)).first;
+    }
+    if (it->second) {
+      if (!attached[rid]) evidence.push_back({letters::EvidenceKind::kMail, {}, *it->second, lc.feed_name});
+      attached[rid] = true;
+    } else {
+      evidence.push_back(std::move(lc.evidence[i]));
+    }
+  }
+  lc.evidence = std::move(evidence);
+  lc.classification = c.classification;
+  lc.source_ip = c.source_ip;
+  if (c.source_port) lc.port = c.source_port;
+  lc.first_seen = c.first_seen;
+  lc.last_seen = c.last_seen;
+  lc.event_count = static_cast<std::uint64_t>(c.event_count);
+  lc.severity = c.severity;
+  lc.previously_notified = c.notifications > 0;
+  return lc;
+}
+
+}  // namespace
+
+Result run(store::Store& st, const config::Config& cfg, const Options& opt) {
+  Result result;
+  const letters::ResendPolicy policy = letters::ResendPolicy::from(cfg);
+
+  // Due cases by customer, in customer order (stable output).
+  std::map<std::string, std::vector<std::pair<cases::Case, letters::Due>>> due_by_customer;
+  store::CaseFilter filter;
+  filter.active_only = true;
+  for (cases::Case& c : st.list_cases(filter)) {
+    if (c.state == cases::CaseState::kClosed || c.state == cases::CaseState::kResolved) continue;
+    if (c.customer_id.empty()) continue;  // unassigned events never form a customer's case
+    ++result.cases_active;
+    const letters::Due d = case_due(c, policy, opt.now);
+    if (d == letters::Due::kNotDue) {
+      ++result.cases_not_due;
+      continue;
+    }
+    due_by_customer[c.customer_id].emplace_back(std::move(c), d);
+  }
+  if (due_by_customer.empty()) return result;
+
+  letters::RendererOptions ro;
+  ro.organisation = cfg.organisation;
+  ro.sender_name = cfg.sender_name;
+  ro.sender_address = cfg.sender_address;
+  ro.default_language = cfg.default_language;
+  ro.default_time_zone = cfg.default_time_zone;
+  ro.template_dir = cfg.template_dir;
+  ro.data_dir = cfg.data_dir;
+  ro.evidence_rows_inline = cfg.evidence_rows_inline;
+  letters::Renderer renderer(ro, knowledge::KnowledgeBase::instance(cfg.data_dir));
+  const delivery::Sender sender{cfg.sender_name, cfg.sender_address, cfg.reply_to};
+  std::optional<delivery::Maildir> outbox;
+  if (!opt.dry_run) outbox.emplace(cfg.outbox_dir, opt.sync);
+  std::map<std::int64_t, std::optional<std::string>> mail_reports;
+
+  for (auto& [customer_id, due_cases] : due_by_customer) {
+    const auto customer = st.customer(customer_id);
+    if (!customer) {
+      result.warnings.push_back(
+          fmt::format("customer {} has cases but is not in the directory; no letter", customer_id));
+      continue;
+    }
+    if (customer->emails.empty()) {
+      result.warnings.push_back(
+          fmt::format("customer {} has no e-mail address; no letter for {} case(s)", customer_id, due_cases.size()));
+      continue;
+    }
+    letters::LetterInput input;
+    input.customer = {customer->id, customer->name, customer->emails, customer->language, customer->time_zone};
+    LetterLine line;
+    line.customer_id = customer->id;
+    line.customer_name = customer->name;
+    line.to = customer->emails;
+    for (const auto& [c, d] : due_cases) {
+      input.cases.push_back(letter_case(st, c, opt.max_evidence_events, mail_reports));
+      line.cases.push_back({c.id, c.classification.to_string(), c.source_ip.to_string(), c.event_count, d, true});
+    }
+    const letters::Letter letter = renderer.render(input);
+    for (const std::string& id : letter.cases_without_text) {
+      for (CaseLine& cl : line.cases) {
+        if (std::to_string(cl.case_id) != id) continue;
+        cl.has_text = false;
+        result.warnings.push_back(fmt::format(
+            "case {} ({} at {}, customer {}): no specific text for this identifier in the knowledge base; the "
+            "letter says what the reporter called it and shows the evidence",
+            id, cl.classification, cl.address, customer_id));
+      }
+    }
+    line.language = letter.language;
+    line.subject = letter.subject;
+    line.message_id = delivery::make_message_id(cfg.sender_address, opt.now);
+    const std::string mime = delivery::build_mime(letter, sender, opt.now, line.message_id);
+    if (opt.dry_run) {
+      if (opt.dry_run_out) *opt.dry_run_out << mime << "\n";
+    } else {
+      line.path = outbox->deliver(mime).string();
+      // Recorded after delivery: a crash in between sends the letter again rather than never.
+      auto tx = st.transaction();
+      cases::CaseBook book(st, cfg);
+      store::Notification n;
+      n.customer_id = customer->id;
+      n.time = opt.now;
+      n.message_id = line.message_id;
+      n.path = line.path;
+      n.language = letter.language;
+      for (const auto& [c, d] : due_cases) n.case_ids.push_back(c.id);
+      book.record_letter(n);
+      tx.commit();
+      spdlog::info("letter written customer={} cases={} path={}", customer->id, n.case_ids.size(), line.path);
+    }
+    result.letters.push_back(std::move(line));
+  }
+  return result;
+}
+
+void print_summary(const Result& r, std::ostream& out, bool dry_run) {
+  if (r.letters.empty()) {
+    out << fmt::format("notify: no letters due ({} active case(s), {} unchanged and recently notified)\n",
+                       r.cases_active, r.cases_not_due);
+  }
+  for (const LetterLine& l : r.letters) {
+    out << fmt::format("{} {} ({}), to {}\n", l.customer_id, l.customer_name, l.language, fmt::join(l.to, ", "));
+    for (const CaseLine& c : l.cases) {
+      out << fmt::format("  case {}: {} at {}, {} event(s), {}{}\n", c.case_id, c.classification, c.address,
+                         c.event_count, letters::to_string(c.due), c.has_text ? "" : " [no specific text]");
+    }
+    out << fmt::format("  letter: {}\n", dry_run ? std::string("(dry run, printed above)") : l.path);
+  }
+  if (!r.letters.empty()) {
+    out << fmt::format("notify: {} letter(s), {} case(s) not due\n", r.letters.size(), r.cases_not_due);
+  }
+  for (const std::string& w : r.warnings) out << "warning: " << w << "\n";
+}
+
+}  // namespace klartext::notify

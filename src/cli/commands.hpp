@@ -21,5 +21,6 @@ struct GlobalOptions {
 GlobalOptions& global_options();
 
 void register_parse(CLI::App& app);
+void register_check(CLI::App& app);
 
 }  // namespace klartext::cli

@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   app.add_flag("-v,--verbose", g.verbosity, "more log output (repeat for debug)");
 
   register_parse(app);
+  register_check(app);
 
   try {
     app.parse(argc, argv);

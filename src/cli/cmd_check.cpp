@@ -30,6 +30,7 @@ struct CheckArgs {
   std::size_t in_flight = 512;
   std::uint64_t max_targets = 65536;
   std::string dns_name;
+  std::vector<std::string> params;
   bool list = false;
   std::string write_requests;
 };
@@ -99,9 +100,14 @@ void list_catalogue(const probe::Catalogue& cat) {
 void write_requests(const probe::Catalogue& cat, const std::string& path) {
   probe::PcapWriter pcap;
   std::uint16_t sport = 40000;
+  std::size_t frame = 0;
   for (const auto& p : cat.probes()) {
     for (const auto& v : p.variants) {
-      pcap.add_udp(0x7f000002, sport++, 0x7f000001, p.port, p.codec->build(v.params, 0x1234));
+      auto req = p.codec->build(v.params, 0x1234);
+      pcap.add_udp(0x7f000002, sport++, 0x7f000001, p.port, req);
+      // One line per frame: what it is and which tshark dissector should decode it.
+      std::printf("%zu\t%s:%s\t%u\t%zu\t%s\n", ++frame, p.name.c_str(), v.name.c_str(), p.port, req.size(),
+                  p.tshark.empty() ? "-" : p.tshark.c_str());
     }
   }
   std::ofstream f(path, std::ios::binary);
@@ -149,7 +155,17 @@ void run_check(const CheckArgs& a) {
   for (const auto& addr : *addrs) {
     for (const auto& s : selection) {
       probe::ProbeJob j{addr, s.port, s.spec, s.variant, s.variant->params};
-      if (!a.dns_name.empty() && s.spec->codec_name == "dns" && s.spec->name == "dns") j.params["qname"] = a.dns_name;
+      if (!a.dns_name.empty() && s.spec->name == "dns") j.params["qname"] = a.dns_name;
+      for (const auto& kv : a.params) {
+        auto eq = kv.find('=');
+        if (eq == std::string::npos) throw CommandFailed("--param " + kv + ": expected [PROBE.]KEY=VALUE", 2);
+        std::string key = kv.substr(0, eq);
+        if (auto dot = key.find('.'); dot != std::string::npos) {
+          if (key.substr(0, dot) != s.spec->name) continue;  // scoped to another probe
+          key = key.substr(dot + 1);
+        }
+        j.params[key] = kv.substr(eq + 1);
+      }
       jobs.push_back(std::move(j));
     }
   }
@@ -199,9 +215,11 @@ void register_check(CLI::App& app) {
   cmd->add_option("--in-flight", a->in_flight, "probes in flight at once");
   cmd->add_option("--max-targets", a->max_targets, "refuse runs that expand to more addresses than this");
   cmd->add_option("--dns-name", a->dns_name, "name the dns probe asks for (default: the root, type ANY)");
+  cmd->add_option("--param", a->params,
+                  "override a codec parameter, [PROBE.]KEY=VALUE (e.g. snmp.community=secret, dns.qtype=16)");
   cmd->add_flag("--list", a->list, "list the probe catalogue and exit");
   cmd->add_option("--write-requests", a->write_requests,
-                  "write every probe request as a pcap file (no packet is sent), e.g. for tshark");
+                  "write every probe request as a pcap file (no packet is sent) and list its frames, e.g. for tshark");
   cmd->callback([a] { run_check(*a); });
 }
 

@@ -656,7 +656,7 @@ class Wsd : public Codec {
   std::string build(const Params& p, std::uint32_t txid) const override {
     if (param_str(p, "style", "probe") == "malformed") return "<:/>\n";
     char id[64];
-    std::snprintf(id, sizeof id, "urn:uuid:%08x-0000-4000-8000-000000000000", txid);
+    std::snprintf(id, sizeof id, "urn:uuid:00000000-0000-4000-8000-%012x", txid);
     return std::string(
                "<?xml version=\"1.0\" encoding=\"utf-8\"?>"
                "<soap:Envelope xmlns:soap=\"http://www.w3.org/2003/05/soap-envelope\" "

@@ -88,11 +88,18 @@ std::string sockaddr_text(const sockaddr_storage& ss) {
   if (ss.ss_family == AF_INET) {
     const auto* sin = reinterpret_cast<const sockaddr_in*>(&ss);
     inet_ntop(AF_INET, &sin->sin_addr, buf, sizeof buf);
-    return std::string(buf) + ":" + std::to_string(ntohs(sin->sin_port));
+    std::string out(buf);
+    out += ':';
+    out += std::to_string(ntohs(sin->sin_port));
+    return out;
   }
   const auto* sin6 = reinterpret_cast<const sockaddr_in6*>(&ss);
   inet_ntop(AF_INET6, &sin6->sin6_addr, buf, sizeof buf);
-  return "[" + std::string(buf) + "]:" + std::to_string(ntohs(sin6->sin6_port));
+  std::string out = "[";
+  out += buf;
+  out += "]:";
+  out += std::to_string(ntohs(sin6->sin6_port));
+  return out;
 }
 
 std::string errno_text(std::string_view what, int err) {

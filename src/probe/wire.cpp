@@ -78,10 +78,13 @@ std::string ber_oid_text(std::string_view value) {
     if (b & 0x80) continue;
     if (first) {
       std::uint64_t a = v < 80 ? v / 40 : 2;
-      out += std::to_string(a) + "." + std::to_string(v - a * 40);
+      out += std::to_string(a);
+      out += '.';
+      out += std::to_string(v - a * 40);
       first = false;
     } else {
-      out += "." + std::to_string(v);
+      out += '.';
+      out += std::to_string(v);
     }
     v = 0;
   }

@@ -21,6 +21,10 @@ struct GlobalOptions {
 GlobalOptions& global_options();
 
 void register_parse(CLI::App& app);
+void register_ingest(CLI::App& app);
+void register_customers(CLI::App& app);
+void register_cases(CLI::App& app);
 void register_check(CLI::App& app);
+void register_verify(CLI::App& app);
 
 }  // namespace klartext::cli

@@ -22,7 +22,11 @@ int main(int argc, char** argv) {
   app.add_flag("-v,--verbose", g.verbosity, "more log output (repeat for debug)");
 
   register_parse(app);
+  register_ingest(app);
+  register_customers(app);
+  register_cases(app);
   register_check(app);
+  register_verify(app);
 
   try {
     app.parse(argc, argv);

@@ -1,0 +1,329 @@
+// The holder index: per-prefix-length hash tables over runs of time spans (rules in holder_index.hpp).
+#include "customers/holder_index.hpp"
+
+#include <algorithm>
+#include <limits>
+
+#include "store/store.hpp"
+
+namespace klartext::customers {
+
+namespace {
+
+constexpr std::int64_t kMinTime = std::numeric_limits<std::int64_t>::min();
+constexpr std::int64_t kMaxTime = std::numeric_limits<std::int64_t>::max();
+
+struct Key128 {
+  std::uint64_t hi = 0, lo = 0;
+  bool operator==(const Key128&) const = default;
+  auto operator<=>(const Key128&) const = default;
+};
+
+inline std::uint64_t mix(std::uint64_t h) {
+  h ^= h >> 31;
+  h *= 0xBF58476D1CE4E5B9ull;
+  h ^= h >> 29;
+  return h;
+}
+inline std::uint64_t hash_key(std::uint32_t k) {
+  return (static_cast<std::uint64_t>(k) * 0x9E3779B97F4A7C15ull) >> 20;
+}
+inline std::uint64_t hash_key(const Key128& k) {
+  return mix(k.hi * 0x9E3779B97F4A7C15ull + k.lo);
+}
+
+inline std::uint32_t mask4(std::uint32_t a, int len) {
+  return len == 0 ? 0 : a & (~0u << (32 - len));
+}
+inline Key128 mask6(Key128 k, int len) {
+  if (len <= 64) {
+    k.hi = len == 0 ? 0 : k.hi & (~0ull << (64 - len));
+    k.lo = 0;
+  } else {
+    k.lo &= ~0ull << (128 - len);
+  }
+  return k;
+}
+inline Key128 key6(const core::IpAddress& a) {
+  Key128 k;
+  const auto& b = a.bytes();
+  for (int i = 0; i < 8; ++i) k.hi = (k.hi << 8) | b[i];
+  for (int i = 8; i < 16; ++i) k.lo = (k.lo << 8) | b[i];
+  return k;
+}
+
+// One way a candidate can end the search.
+enum class Found : std::uint8_t { kNone, kHolder, kAmbiguous };
+
+}  // namespace
+
+namespace detail {
+
+// A time span of one session or assignment; runs of spans for one masked address are sorted by
+// (from, ordinal), and max_to is the running maximum of `to` within the run.
+struct Span {
+  std::int64_t from;
+  std::int64_t to;
+  std::int64_t max_to;
+  std::uint32_t customer;
+  std::uint32_t ordinal;
+  std::uint16_t port_lo;
+  std::uint16_t port_hi;
+  bool has_ports;
+};
+
+template <class K>
+struct Table {
+  struct Slot {
+    K key{};
+    std::uint32_t begin = 0;
+    std::uint32_t count = 0;  // 0: empty slot
+  };
+  int len = 0;
+  std::uint64_t mask = 0;
+  std::vector<Slot> slots;
+  // One bit per 1/8 key, from other hash bits than the slot index: most misses are answered by
+  // this small (cache-resident) bitset instead of a cache miss into the slots.
+  std::uint64_t filter_mask = 0;
+  std::vector<std::uint64_t> filter;
+
+  void init(std::size_t n) {
+    std::size_t cap = 16;
+    while (cap < n * 2) cap <<= 1;  // load factor <= 0.5: short probe sequences
+    slots.assign(cap, Slot{});
+    mask = cap - 1;
+    std::size_t bits = 64;
+    while (bits < n * 8) bits <<= 1;
+    filter.assign(bits / 64, 0);
+    filter_mask = bits - 1;
+  }
+  void insert(const K& k, std::uint32_t begin, std::uint32_t count) {
+    std::uint64_t h = hash_key(k);
+    std::uint64_t b = (h >> 32) & filter_mask;
+    filter[b >> 6] |= 1ull << (b & 63);
+    std::size_t i = h & mask;
+    while (slots[i].count != 0) i = (i + 1) & mask;
+    slots[i] = Slot{k, begin, count};
+  }
+  const Slot* find(const K& k) const {
+    std::uint64_t h = hash_key(k);
+    std::uint64_t b = (h >> 32) & filter_mask;
+    if ((filter[b >> 6] & (1ull << (b & 63))) == 0) return nullptr;
+    std::size_t i = h & mask;
+    for (;;) {
+      const Slot& s = slots[i];
+      if (s.count == 0) return nullptr;
+      if (s.key == k) return &s;
+      i = (i + 1) & mask;
+    }
+  }
+};
+
+}  // namespace detail
+
+using detail::Span;
+using detail::Table;
+
+struct HolderIndex::Impl {
+  // [0] sessions, [1] statics; tables sorted by prefix length, longest first.
+  std::vector<Table<std::uint32_t>> v4[2];
+  std::vector<Table<Key128>> v6[2];
+  std::vector<Span> spans;
+
+  Found scan(const Span* b, std::uint32_t n, std::int64_t t, std::optional<std::uint16_t> port,
+             const Span*& hit) const {
+    std::uint32_t ub;
+    if (n <= 8) {
+      ub = n;
+      while (ub > 0 && b[ub - 1].from > t) --ub;
+    } else {
+      ub = static_cast<std::uint32_t>(
+          std::upper_bound(b, b + n, t, [](std::int64_t x, const Span& s) { return x < s.from; }) - b);
+    }
+    for (std::uint32_t i = ub; i-- > 0;) {
+      const Span& s = b[i];
+      if (s.max_to <= t) break;  // no span at or before i can still cover t
+      if (s.to <= t) continue;
+      if (!s.has_ports) {
+        hit = &s;
+        return Found::kHolder;
+      }
+      if (!port) return Found::kAmbiguous;
+      if (*port >= s.port_lo && *port <= s.port_hi) {
+        hit = &s;
+        return Found::kHolder;
+      }
+    }
+    return Found::kNone;
+  }
+
+  template <class K, class MaskFn>
+  Found search(const std::vector<Table<K>>& tables, const K& key, MaskFn mask_fn, std::int64_t t,
+               std::optional<std::uint16_t> port, const Span*& hit) const {
+    for (const auto& table : tables) {
+      const auto* slot = table.find(mask_fn(key, table.len));
+      if (slot == nullptr) continue;
+      Found f = scan(spans.data() + slot->begin, slot->count, t, port, hit);
+      if (f != Found::kNone) return f;
+    }
+    return Found::kNone;
+  }
+};
+
+struct HolderIndex::Builder::Pending {
+  struct Rec {
+    std::uint8_t cls;  // 0 session, 1 static
+    std::uint8_t v6;
+    std::uint8_t len;
+    Key128 key;
+    Span span;
+  };
+  std::vector<Rec> recs;
+  std::vector<std::string> customers;
+  std::unordered_map<std::string, std::uint32_t> customer_index;
+  std::uint32_t sessions = 0, statics = 0;
+
+  std::uint32_t customer(const std::string& id) {
+    auto [it, inserted] = customer_index.try_emplace(id, static_cast<std::uint32_t>(customers.size()));
+    if (inserted) customers.push_back(id);
+    return it->second;
+  }
+  void add(std::uint8_t cls, const core::IpPrefix& p, Span span) {
+    Rec r{};
+    r.cls = cls;
+    r.v6 = p.network().is_v4() ? 0 : 1;
+    r.len = static_cast<std::uint8_t>(p.length());
+    if (r.v6 != 0) {
+      r.key = mask6(key6(p.network()), p.length());
+    } else {
+      r.key.lo = mask4(p.network().v4_value(), p.length());
+    }
+    r.span = span;
+    recs.push_back(r);
+  }
+};
+
+HolderIndex::Builder::Builder() : p_(std::make_unique<Pending>()) {}
+HolderIndex::Builder::~Builder() = default;
+
+void HolderIndex::Builder::add_session(const Session& s) {
+  Span span{};
+  span.from = s.start.micros();
+  span.to = s.stop ? s.stop->micros() : kMaxTime;
+  span.customer = p_->customer(s.customer_id);
+  span.ordinal = p_->sessions++;
+  span.has_ports = s.port_from.has_value() || s.port_to.has_value();
+  span.port_lo = s.port_from.value_or(0);
+  span.port_hi = s.port_to.value_or(65535);
+  p_->add(0, s.prefix, span);
+}
+
+void HolderIndex::Builder::add_static(const StaticAssignment& a) {
+  Span span{};
+  span.from = a.valid_from ? a.valid_from->micros() : kMinTime;
+  span.to = a.valid_to ? a.valid_to->micros() : kMaxTime;
+  span.customer = p_->customer(a.customer_id);
+  span.ordinal = p_->statics++;
+  p_->add(1, a.prefix, span);
+}
+
+HolderIndex HolderIndex::Builder::build() {
+  auto& recs = p_->recs;
+  std::sort(recs.begin(), recs.end(), [](const Pending::Rec& a, const Pending::Rec& b) {
+    if (a.cls != b.cls) return a.cls < b.cls;
+    if (a.v6 != b.v6) return a.v6 < b.v6;
+    if (a.len != b.len) return a.len > b.len;
+    if (a.key != b.key) return a.key < b.key;
+    if (a.span.from != b.span.from) return a.span.from < b.span.from;
+    return a.span.ordinal < b.span.ordinal;
+  });
+  HolderIndex index;
+  auto& impl = *index.impl_;
+  impl.spans.reserve(recs.size());
+  for (auto& r : recs) impl.spans.push_back(r.span);
+
+  std::size_t i = 0;
+  while (i < recs.size()) {
+    // One table per (class, family, length).
+    std::size_t j = i;
+    std::size_t keys = 0;
+    while (j < recs.size() && recs[j].cls == recs[i].cls && recs[j].v6 == recs[i].v6 && recs[j].len == recs[i].len) {
+      if (j == i || recs[j].key != recs[j - 1].key) ++keys;
+      ++j;
+    }
+    auto fill = [&](auto& table, auto to_key) {
+      table.len = recs[i].len;
+      table.init(keys);
+      std::size_t k = i;
+      while (k < j) {
+        std::size_t e = k;
+        std::int64_t max_to = kMinTime;
+        while (e < j && recs[e].key == recs[k].key) {
+          max_to = std::max(max_to, impl.spans[e].to);
+          impl.spans[e].max_to = max_to;
+          ++e;
+        }
+        table.insert(to_key(recs[k].key), static_cast<std::uint32_t>(k), static_cast<std::uint32_t>(e - k));
+        k = e;
+      }
+    };
+    if (recs[i].v6 != 0) {
+      auto& t = impl.v6[recs[i].cls].emplace_back();
+      fill(t, [](const Key128& k) { return k; });
+    } else {
+      auto& t = impl.v4[recs[i].cls].emplace_back();
+      fill(t, [](const Key128& k) { return static_cast<std::uint32_t>(k.lo); });
+    }
+    i = j;
+  }
+  index.customers_ = std::move(p_->customers);
+  index.sessions_ = p_->sessions;
+  index.statics_ = p_->statics;
+  p_ = std::make_unique<Pending>();
+  return index;
+}
+
+HolderIndex::HolderIndex() : impl_(std::make_unique<Impl>()) {}
+HolderIndex::~HolderIndex() = default;
+HolderIndex::HolderIndex(HolderIndex&&) noexcept = default;
+HolderIndex& HolderIndex::operator=(HolderIndex&&) noexcept = default;
+
+HolderIndex HolderIndex::from_store(store::Store& store) {
+  Builder b;
+  for (const auto& a : store.list_assignments()) b.add_static(a);
+  store.for_each_session([&](const Session& s) { b.add_session(s); });
+  return b.build();
+}
+
+std::optional<Holder> HolderIndex::lookup(const core::IpAddress& ip, core::Timestamp t,
+                                          std::optional<std::uint16_t> port) const {
+  const Span* hit = nullptr;
+  const std::int64_t us = t.micros();
+  for (int cls = 0; cls < 2; ++cls) {
+    Found f;
+    if (ip.is_v4()) {
+      f = impl_->search(
+          impl_->v4[cls], ip.v4_value(), [](std::uint32_t a, int len) { return mask4(a, len); }, us, port, hit);
+    } else {
+      f = impl_->search(
+          impl_->v6[cls], key6(ip), [](const Key128& k, int len) { return mask6(k, len); }, us, port, hit);
+    }
+    if (f == Found::kAmbiguous) return std::nullopt;
+    if (f == Found::kHolder) {
+      return Holder{hit->customer, cls == 0 ? HolderKind::kSession : HolderKind::kStatic, hit->ordinal};
+    }
+  }
+  return std::nullopt;
+}
+
+std::size_t HolderIndex::memory_bytes() const {
+  std::size_t n = impl_->spans.capacity() * sizeof(Span);
+  for (int c = 0; c < 2; ++c) {
+    for (const auto& t : impl_->v4[c]) n += t.slots.capacity() * sizeof(t.slots[0]) + t.filter.capacity() * 8;
+    for (const auto& t : impl_->v6[c]) n += t.slots.capacity() * sizeof(t.slots[0]) + t.filter.capacity() * 8;
+  }
+  for (const auto& c : customers_) n += sizeof(std::string) + (c.size() > 15 ? c.capacity() : 0);
+  return n;
+}
+
+}  // namespace klartext::customers

@@ -1,0 +1,86 @@
+// In-memory index answering "who held this address at that instant (and port)?" for ingest.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "core/ip.hpp"
+#include "core/timestamp.hpp"
+#include "customers/customer.hpp"
+
+namespace klartext::store {
+class Store;
+}
+
+namespace klartext::customers {
+
+enum class HolderKind : std::uint8_t { kSession, kStatic };
+
+struct Holder {
+  std::uint32_t customer = 0;  // index for HolderIndex::customer_id()
+  HolderKind kind = HolderKind::kStatic;
+  std::uint32_t entry = 0;  // ordinal of the session / assignment in the order they were added
+};
+
+// The rules (also what the brute-force oracle in tests/unit/holder_index_test.cpp implements):
+//  1. Sessions covering the instant (start <= t < stop; open sessions never stop) beat static
+//     assignments. Among them the longest prefix wins, then the latest start, then the one added
+//     last. A CGNAT session (port range) matches only a port inside its range; if the best
+//     covering session has a port range and no port was given, the holder is unknown (a shared
+//     address must not be pinned on one of its users).
+//  2. Otherwise static assignments valid at t (valid_from <= t < valid_to, open ends unbounded):
+//     the longest prefix wins, then the latest valid_from, then the one added last.
+// IPv4 addresses match IPv4 prefixes only, IPv6 addresses IPv6 prefixes only.
+//
+// Layout: per (sessions|statics, family, prefix length) an open-addressing hash table from the
+// masked address to a run of time spans sorted by start, with a running maximum of the ends so a
+// backwards scan stops as soon as no earlier span can still cover the instant. A lookup costs one
+// probe per prefix length present (sessions are nearly all /32 or /128: one probe).
+class HolderIndex {
+ public:
+  class Builder {
+   public:
+    Builder();
+    ~Builder();
+    void add_session(const Session& s);
+    void add_static(const StaticAssignment& a);
+    HolderIndex build();
+
+   private:
+    friend class HolderIndex;
+    struct Pending;
+    std::unique_ptr<Pending> p_;
+  };
+
+  HolderIndex();
+  ~HolderIndex();
+  HolderIndex(HolderIndex&&) noexcept;
+  HolderIndex& operator=(HolderIndex&&) noexcept;
+
+  // All sessions and static assignments of the store.
+  static HolderIndex from_store(store::Store& store);
+
+  std::optional<Holder> lookup(const core::IpAddress& ip, core::Timestamp t,
+                               std::optional<std::uint16_t> port = std::nullopt) const;
+  const std::string& customer_id(std::uint32_t index) const { return customers_[index]; }
+  std::size_t customers() const { return customers_.size(); }
+  std::size_t sessions() const { return sessions_; }
+  std::size_t statics() const { return statics_; }
+  // Bytes held by the index (tables and spans), for the benchmark's memory report.
+  std::size_t memory_bytes() const;
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+  std::vector<std::string> customers_;
+  std::size_t sessions_ = 0;
+  std::size_t statics_ = 0;
+};
+
+}  // namespace klartext::customers

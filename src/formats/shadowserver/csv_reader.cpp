@@ -1,0 +1,235 @@
+// RFC 4180 CSV tokenizer: a hand-written state machine over the mapped input (quotes, doubled
+// quotes, quoted newlines, CRLF/LF/CR, BOM); fields are views, only unescaped quotes are copied.
+#include "formats/shadowserver/csv_reader.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+
+namespace klartext::formats::shadowserver {
+namespace {
+
+// Bytes that end an unquoted field.
+constexpr std::array<bool, 256> kFieldEnd = [] {
+  std::array<bool, 256> t{};
+  t[static_cast<unsigned char>(',')] = true;
+  t[static_cast<unsigned char>('\n')] = true;
+  t[static_cast<unsigned char>('\r')] = true;
+  return t;
+}();
+
+}  // namespace
+
+std::string_view to_string(CsvError e) {
+  switch (e) {
+    case CsvError::kUnterminatedQuote: return "unterminated-quote";
+    case CsvError::kTooLong: return "too-long";
+    case CsvError::kTooManyFields: return "too-many-fields";
+    case CsvError::kNone: break;
+  }
+  return "none";
+}
+
+std::string_view to_string(TextProblem p) {
+  switch (p) {
+    case TextProblem::kNulByte: return "nul-byte";
+    case TextProblem::kControlByte: return "control-byte";
+    case TextProblem::kInvalidUtf8: return "invalid-utf8";
+    case TextProblem::kNone: break;
+  }
+  return "none";
+}
+
+CsvReader::CsvReader(std::string_view data, std::size_t max_record_bytes)
+    : data_(data), max_record_bytes_(max_record_bytes == 0 ? 1 : max_record_bytes) {
+  if (data_.substr(0, 3) == "\xEF\xBB\xBF") pos_ = 3;
+}
+
+void CsvReader::skip_to_line_end(CsvRecord& rec) {
+  // A hostile record: resynchronise at the next line feed, ignoring quotes.
+  const char* p = data_.data() + pos_;
+  const void* nl = std::memchr(p, '\n', data_.size() - pos_);
+  std::size_t stop =
+      nl == nullptr ? data_.size() : static_cast<std::size_t>(static_cast<const char*>(nl) - data_.data());
+  rec.end = stop > rec.begin && stop > 0 && data_[stop - 1] == '\r' ? stop - 1 : stop;
+  if (nl != nullptr) {
+    pos_ = stop + 1;
+    ++line_;
+    rec.terminated = true;
+  } else {
+    pos_ = stop;
+    rec.terminated = false;
+  }
+  rec.next = pos_;
+  rec.fields.clear();
+  spans_.clear();
+}
+
+void CsvReader::resync_after_first_line(CsvRecord& rec) {
+  pos_ = rec.begin;
+  line_ = rec.line;
+  skip_to_line_end(rec);
+}
+
+bool CsvReader::next(CsvRecord& rec) {
+  const char* d = data_.data();
+  const std::size_t n = data_.size();
+  for (;;) {
+    if (pos_ >= n) return false;
+    rec.fields.clear();
+    spans_.clear();
+    scratch_.clear();
+    rec.begin = pos_;
+    rec.line = line_;
+    rec.error = CsvError::kNone;
+    rec.terminated = false;
+    std::size_t p = pos_;
+    const std::size_t limit = rec.begin + max_record_bytes_;
+    bool done = false;
+    while (!done) {
+      if (p >= n) {
+        // End of input right after a delimiter: one more (empty) field.
+        spans_.push_back({p, 0, false});
+        rec.end = p;
+        done = true;
+        break;
+      }
+      if (spans_.size() >= kMaxFields) {
+        pos_ = p;
+        rec.error = CsvError::kTooManyFields;
+        skip_to_line_end(rec);
+        return true;
+      }
+      if (d[p] == '"') {
+        // Quoted field: runs between quotes are found with memchr.
+        std::size_t start = p + 1;
+        std::size_t q = start;
+        bool escaped = false;
+        std::size_t scratch_at = 0;
+        for (;;) {
+          const void* hit = q < n ? std::memchr(d + q, '"', n - q) : nullptr;
+          std::size_t stop = hit == nullptr ? n : static_cast<std::size_t>(static_cast<const char*>(hit) - d);
+          line_ += static_cast<std::uint64_t>(std::count(d + q, d + stop, '\n'));
+          if (escaped) scratch_.append(d + q, stop - q);
+          if (hit == nullptr || stop > limit) {
+            // Truncated input or a stray quote: the record ends at its first line feed, so one
+            // bad quote costs one row, not the rest of the file.
+            rec.error = hit == nullptr ? CsvError::kUnterminatedQuote : CsvError::kTooLong;
+            resync_after_first_line(rec);
+            return true;
+          }
+          if (stop + 1 < n && d[stop + 1] == '"') {
+            if (!escaped) {
+              escaped = true;
+              scratch_at = scratch_.size();
+              scratch_.append(d + start, stop - start);
+            }
+            scratch_.push_back('"');
+            q = stop + 2;
+            continue;
+          }
+          if (escaped) {
+            spans_.push_back({scratch_at, scratch_.size() - scratch_at, true});
+          } else {
+            spans_.push_back({start, stop - start, false});
+          }
+          p = stop + 1;
+          break;
+        }
+        if (p < n && !kFieldEnd[static_cast<unsigned char>(d[p])]) {
+          // Text after a closing quote (e.g. backslash-escaped quotes: "\"x\""): like Python's csv
+          // module (strict=False), with which these files are usually read, it belongs to the
+          // field literally, up to the next delimiter.
+          std::size_t rest = p;
+          while (p < n && !kFieldEnd[static_cast<unsigned char>(d[p])]) ++p;
+          Span& last = spans_.back();
+          if (!last.scratch) {
+            std::size_t at = scratch_.size();
+            scratch_.append(d + last.offset, last.size);
+            last = {at, last.size, true};
+          }
+          scratch_.append(d + rest, p - rest);
+          last.size = scratch_.size() - last.offset;
+        }
+      } else {
+        std::size_t start = p;
+        while (p < n && !kFieldEnd[static_cast<unsigned char>(d[p])]) ++p;
+        spans_.push_back({start, p - start, false});
+      }
+      if (p > limit) {
+        pos_ = p;
+        rec.error = CsvError::kTooLong;
+        skip_to_line_end(rec);
+        return true;
+      }
+      if (p >= n) {
+        rec.end = n;
+        done = true;
+      } else if (d[p] == ',') {
+        ++p;
+      } else {
+        rec.end = p;
+        if (d[p] == '\r' && p + 1 < n && d[p + 1] == '\n') ++p;
+        ++p;
+        ++line_;
+        rec.terminated = true;
+        done = true;
+      }
+    }
+    pos_ = p;
+    rec.next = p;
+    // Blank lines are not records.
+    if (rec.end == rec.begin && spans_.size() == 1 && rec.error == CsvError::kNone) continue;
+    rec.fields.reserve(spans_.size());
+    for (const Span& s : spans_) {
+      rec.fields.emplace_back(s.scratch ? std::string_view(scratch_).substr(s.offset, s.size)
+                                        : std::string_view(d + s.offset, s.size));
+    }
+    return true;
+  }
+}
+
+TextProblem check_text(std::string_view bytes, std::size_t& where) {
+  const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
+  const auto* end = p + bytes.size();
+  const auto* begin = p;
+  while (p < end) {
+    // Fast path: 8 printable ASCII bytes at a time.
+    while (end - p >= 8) {
+      std::uint64_t w;
+      std::memcpy(&w, p, 8);
+      constexpr std::uint64_t kHigh = 0x8080808080808080ull;
+      constexpr std::uint64_t kOnes = 0x0101010101010101ull;
+      // A byte < 0x20 or >= 0x80 stops the fast path.
+      if (((w | (w - kOnes * 0x20)) & kHigh) != 0) break;
+      p += 8;
+    }
+    if (p >= end) break;
+    unsigned char c = *p;
+    if (c < 0x80) {
+      if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') {
+        where = static_cast<std::size_t>(p - begin);
+        return c == 0 ? TextProblem::kNulByte : TextProblem::kControlByte;
+      }
+      ++p;
+      continue;
+    }
+    int len = (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
+    bool ok = len != 0 && end - p >= len;
+    for (int k = 1; ok && k < len; ++k) ok = (p[k] & 0xc0) == 0x80;
+    if (ok) {
+      std::uint32_t cp = len == 2 ? (c & 0x1fu) : len == 3 ? (c & 0x0fu) : (c & 0x07u);
+      for (int k = 1; k < len; ++k) cp = (cp << 6) | (p[k] & 0x3fu);
+      ok = !((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+             (cp >= 0xd800 && cp <= 0xdfff));
+    }
+    if (!ok) {
+      where = static_cast<std::size_t>(p - begin);
+      return TextProblem::kInvalidUtf8;
+    }
+    p += len;
+  }
+  return TextProblem::kNone;
+}
+
+}  // namespace klartext::formats::shadowserver

@@ -1,0 +1,401 @@
+// Row normalization: schema mapping bound to header positions once per file, then applied per row
+// into a reused Event without per-field allocation beyond the event's own buffers.
+#include "formats/shadowserver/normalizer.hpp"
+
+#include <cctype>
+#include <charconv>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+
+#include "core/embedded.hpp"
+#include "formats/format.hpp"
+
+namespace klartext::formats::shadowserver {
+namespace {
+
+constexpr std::string_view kProvider = "Shadowserver";
+
+std::string number_text(double v) {
+  char buf[32];
+  auto r = std::to_chars(buf, buf + sizeof buf, v);
+  return std::string(buf, static_cast<std::size_t>(r.ptr - buf));
+}
+
+// Columns Shadowserver uses with one meaning in every report; used only when the report type
+// is unknown, so that an unclassified row can still be matched to a customer.
+const std::vector<FieldMapping>& common_columns() {
+  static const std::vector<FieldMapping> kCommon = [] {
+    std::vector<FieldMapping> v;
+    auto add = [&](const char* target, const char* column, Conversion c) {
+      v.push_back(FieldMapping{target, column, c, std::string(to_string(c)), false});
+    };
+    add("time.source", "timestamp", Conversion::kAddUtcToTimestamp);
+    add("source.ip", "ip", Conversion::kValidateIp);
+    add("source.ip", "src_ip", Conversion::kValidateIp);
+    add("source.port", "port", Conversion::kConvertInt);
+    add("source.port", "src_port", Conversion::kConvertInt);
+    add("source.asn", "asn", Conversion::kInvalidateZero);
+    add("source.asn", "src_asn", Conversion::kInvalidateZero);
+    add("source.reverse_dns", "hostname", Conversion::kNone);
+    add("protocol.transport", "protocol", Conversion::kNone);
+    return v;
+  }();
+  return kCommon;
+}
+
+}  // namespace
+
+// --- ClassificationMap ---------------------------------------------------------------------------
+
+ClassificationMap ClassificationMap::parse(std::string_view json, std::string_view origin) {
+  ClassificationMap m;
+  try {
+    auto root = nlohmann::json::parse(json);
+    for (const auto& e : root.at("mappings")) {
+      auto from = e.at("from").get<std::string>();
+      auto to = e.at("to").get<std::string>();
+      auto slash = to.find('/');
+      if (slash == std::string::npos) throw std::runtime_error("'to' is not taxonomy/type: " + to);
+      auto tx = to.substr(0, slash), ty = to.substr(slash + 1);
+      if (!core::Classification::parse(tx, ty, {})) throw std::runtime_error("'to' is not RSIT: " + to);
+      m.map_[from] = {tx, ty};
+    }
+  } catch (const std::exception& e) {
+    throw std::runtime_error(std::string(origin) + ": " + e.what());
+  }
+  return m;
+}
+
+std::shared_ptr<const ClassificationMap> ClassificationMap::get(const std::string& data_dir) {
+  static std::mutex mu;
+  static std::unordered_map<std::string, std::shared_ptr<const ClassificationMap>> cache;
+  std::lock_guard lock(mu);
+  auto it = cache.find(data_dir);
+  if (it != cache.end()) return it->second;
+  const std::string path = "shadowserver/classification_map.json";
+  auto m = std::make_shared<const ClassificationMap>(parse(core::load_data_file(path, data_dir), path));
+  cache.emplace(data_dir, m);
+  return m;
+}
+
+const std::pair<std::string, std::string>* ClassificationMap::find(std::string_view taxonomy,
+                                                                   std::string_view type) const {
+  std::string key(taxonomy);
+  key += '/';
+  key += type;
+  auto it = map_.find(key);
+  return it == map_.end() ? nullptr : &it->second;
+}
+
+// --- Normalizer ----------------------------------------------------------------------------------
+
+Normalizer::Normalizer(const ReportSpec* spec, std::string report_type, std::vector<std::string> header,
+                       std::string header_line, const knowledge::KnowledgeBase& kb, const ClassificationMap& classes)
+    : spec_(spec),
+      report_type_(std::move(report_type)),
+      header_(std::move(header)),
+      header_line_(std::move(header_line)),
+      kb_(kb),
+      classes_(classes) {
+  if (spec_ == nullptr) {
+    unknown_spec_.key = report_type_;
+    unknown_spec_.file_name = report_type_;
+    unknown_spec_.fields = common_columns();
+  }
+  bind();
+}
+
+void Normalizer::bind() {
+  const ReportSpec& spec = spec_ != nullptr ? *spec_ : unknown_spec_;
+  feed_name_ = spec.feed_name;
+  feed_code_ = spec.file_name;
+  feed_doc_ = spec.url;
+
+  auto column_of = [&](std::string_view name) -> int {
+    for (std::size_t i = 0; i < header_.size(); ++i) {
+      if (header_[i] == name) return static_cast<int>(i);
+    }
+    return -1;
+  };
+  std::vector<bool> used(header_.size(), false);
+  std::vector<std::string> missing_optional;
+  for (const FieldMapping& m : spec.fields) {
+    int col = column_of(m.column);
+    if (col < 0) {
+      if (m.required) {
+        usable_ = false;
+        file_problems_.push_back({"shadowserver-missing-required-column",
+                                  "required column '" + m.column + "' (" + m.target + ") is not in the header",
+                                  header_line_});
+      } else if (spec_ != nullptr) {
+        bool seen = false;
+        for (const auto& x : missing_optional) seen = seen || x == m.column;
+        if (!seen) missing_optional.push_back(m.column);
+      }
+      continue;
+    }
+    used[static_cast<std::size_t>(col)] = true;
+    if (m.target.empty()) continue;  // the schema ignores this column
+    if (m.conversion == Conversion::kUnknown) {
+      file_problems_.push_back({"shadowserver-unknown-conversion",
+                                "schema names conversion '" + m.conversion_name + "' for column '" + m.column +
+                                    "', which this version does not know; the value is kept as extra." + m.column,
+                                {}});
+    }
+    Binding b{&m,
+              static_cast<std::size_t>(col),
+              Target::kGeneric,
+              core::intern_key(m.target),
+              core::intern_key("extra." + m.column),
+              m.required};
+    if (m.conversion == Conversion::kUnknown) b.key = b.extra_key;
+    if (m.target == "source.ip") b.target = Target::kSourceIp;
+    if (m.target == "destination.ip") b.target = Target::kDestinationIp;
+    if (m.target == "source.port") b.target = Target::kSourcePort;
+    if (m.target == "destination.port") b.target = Target::kDestinationPort;
+    if (m.target == "time.source") b.target = Target::kTimeSource;
+    if (m.target == "severity") b.target = Target::kSeverity;
+    if (m.target == "classification.taxonomy") b.target = Target::kTaxonomy;
+    if (m.target == "classification.type") b.target = Target::kType;
+    if (m.target == "classification.identifier") b.target = Target::kIdentifier;
+    if (m.target == "protocol.transport" || m.target == "protocol.application") b.target = Target::kLowercase;
+    if (m.conversion == Conversion::kConvertHttpHostAndUrl || m.conversion == Conversion::kCategoryOrDetail) {
+      row_context_ = true;
+    }
+    bindings_.push_back(b);
+  }
+  if (!missing_optional.empty()) {
+    std::string list;
+    for (const auto& c : missing_optional) list += (list.empty() ? "" : ", ") + c;
+    file_problems_.push_back({"shadowserver-missing-column",
+                              "optional column(s) of report type '" + spec.key + "' not in the header: " + list,
+                              header_line_});
+  }
+  for (std::size_t i = 0; i < header_.size(); ++i) {
+    if (!used[i]) leftovers_.push_back({i, core::intern_key("extra." + header_[i])});
+  }
+  col_http_host_ = column_of("http_host");
+  col_cc_dns_ = column_of("cc_dns");
+  col_url_ = column_of("url");
+  col_http_url_ = column_of("http_url");
+  col_application_ = column_of("application");
+  col_detail_ = column_of("detail");
+
+  for (const auto& [k, v] : spec.constants) {
+    if (k == "classification.taxonomy") {
+      const_taxonomy_ = v;
+      has_const_taxonomy_ = true;
+    } else if (k == "classification.type") {
+      const_type_ = v;
+      has_const_type_ = true;
+    } else if (k == "classification.identifier") {
+      const_identifier_ = v;
+      has_const_identifier_ = true;
+    } else {
+      std::string value = v;
+      if (k == "protocol.transport" || k == "protocol.application") {
+        for (char& c : value) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      }
+      constants_.emplace_back(core::intern_key(k), std::move(value));
+    }
+  }
+}
+
+void Normalizer::problem(std::string code, std::string reason, std::string_view excerpt) {
+  problems_.push_back({std::move(code), std::move(reason), std::string(excerpt)});
+}
+
+const Normalizer::Resolved& Normalizer::resolve(std::string_view taxonomy, std::string_view type,
+                                                std::string_view identifier) {
+  resolve_key_.assign(taxonomy);
+  resolve_key_ += '/';
+  resolve_key_ += type;
+  resolve_key_ += '/';
+  resolve_key_ += identifier;
+  auto it = resolved_.find(resolve_key_);
+  if (it != resolved_.end()) return it->second;
+
+  Resolved r;
+  if (!taxonomy.empty() || !type.empty() || !identifier.empty()) r.feed_label = resolve_key_;
+  std::optional<core::Classification> c;
+  if (spec_ != nullptr && !type.empty()) {
+    c = core::Classification::parse(taxonomy, type, identifier);
+    if (!c) {
+      if (const auto* to = classes_.find(taxonomy, type)) {
+        c = core::Classification::parse(to->first, to->second, identifier);
+      }
+    }
+  }
+  if (!c) {
+    r.mapped = spec_ == nullptr || (taxonomy.empty() && type.empty());
+    c = core::Classification::undetermined(std::string(identifier));
+  }
+  // Amplifiers: the knowledge base decides, by identifier or by report type.
+  if (spec_ != nullptr) {
+    const knowledge::Amplifier* amp = identifier.empty() ? nullptr : kb_.find_amplifier(identifier);
+    if (amp == nullptr) amp = kb_.find_amplifier(spec_->file_name);
+    if (amp == nullptr) amp = kb_.find_amplifier(spec_->key);
+    if (amp != nullptr) {
+      r.amplifier = amp;
+      c = core::Classification::of(core::IncidentType::kDdosAmplifier,
+                                   identifier.empty() ? amp->identifier : std::string(identifier));
+      if (amp->baf_typical > 0) r.baf_typical = number_text(amp->baf_typical);
+      if (amp->baf_max > 0) r.baf_max = number_text(amp->baf_max);
+      r.mapped = true;
+    }
+  }
+  r.classification = std::move(*c);
+  return resolved_.emplace(resolve_key_, std::move(r)).first->second;
+}
+
+bool Normalizer::normalize(const std::vector<std::string_view>& fields, std::string_view row_bytes,
+                           core::Event& event) {
+  problems_.clear();
+  event.clear();
+  if (!usable_) {
+    problem("shadowserver-missing-required-column", "row skipped: a required column is missing from the header",
+            row_bytes);
+    return false;
+  }
+  RowContext ctx;
+  if (row_context_) {
+    auto get = [&](int col) -> std::optional<std::string_view> {
+      if (col < 0) return std::nullopt;
+      return fields[static_cast<std::size_t>(col)];
+    };
+    ctx.http_host = get(col_http_host_);
+    ctx.cc_dns = get(col_cc_dns_);
+    ctx.url = get(col_url_);
+    ctx.http_url = get(col_http_url_);
+    ctx.application = get(col_application_);
+    ctx.detail = get(col_detail_);
+  }
+  std::string_view row_taxonomy, row_type, row_identifier;
+  bool have_time = false;
+  for (const Binding& b : bindings_) {
+    std::string_view text = fields[b.column];
+    Value v = convert(b.mapping->conversion, text, ctx, scratch_);
+    if (v.kind == ValueKind::kAbsent) continue;
+    if (v.kind == ValueKind::kKeep) {
+      event.set(b.extra_key, v.text);
+      continue;
+    }
+    if (v.kind == ValueKind::kInvalid) {
+      const char* code = "shadowserver-bad-value";
+      if (b.target == Target::kSourceIp || b.target == Target::kDestinationIp) code = "shadowserver-bad-ip";
+      if (b.target == Target::kTimeSource) code = "shadowserver-bad-timestamp";
+      if (b.target == Target::kSourcePort || b.target == Target::kDestinationPort) code = "shadowserver-bad-port";
+      std::string reason = "column '" + b.mapping->column + "' (" + b.mapping->target + ", " +
+                           std::string(to_string(b.mapping->conversion)) + ") does not convert";
+      if (b.required) {
+        problem(code, reason + "; row skipped", text);
+        return false;
+      }
+      problem(code, reason + "; kept as " + std::string(b.extra_key), text);
+      event.set(b.extra_key, text);
+      continue;
+    }
+    switch (b.target) {
+      case Target::kSourceIp:
+      case Target::kDestinationIp:
+        if (v.kind != ValueKind::kIp) break;
+        b.target == Target::kSourceIp ? event.set_source_ip(v.ip) : event.set_destination_ip(v.ip);
+        continue;
+      case Target::kSourcePort:
+      case Target::kDestinationPort:
+        if (v.kind != ValueKind::kInt) break;
+        if (v.i < 0 || v.i > 65535) {
+          problem("shadowserver-bad-port", "column '" + b.mapping->column + "' is not a port number", text);
+          if (b.required) return false;
+          event.set(b.extra_key, text);
+          continue;
+        }
+        b.target == Target::kSourcePort ? event.set_source_port(static_cast<std::uint16_t>(v.i))
+                                        : event.set_destination_port(static_cast<std::uint16_t>(v.i));
+        continue;
+      case Target::kTimeSource:
+        if (v.kind != ValueKind::kTime) break;
+        event.set_time_source(v.time);
+        have_time = true;
+        continue;
+      case Target::kSeverity: {
+        auto s = v.kind == ValueKind::kString ? core::parse_severity(v.text) : std::nullopt;
+        if (s) {
+          event.set_severity(*s);
+        } else {
+          problem("shadowserver-bad-value", "column '" + b.mapping->column + "' is not a severity level", text);
+          event.set(b.extra_key, text);
+        }
+        continue;
+      }
+      case Target::kTaxonomy: row_taxonomy = v.text; continue;
+      case Target::kType: row_type = v.text; continue;
+      case Target::kIdentifier: row_identifier = v.text; continue;
+      case Target::kLowercase:
+        if (v.kind != ValueKind::kString) break;
+        scratch_.assign(v.text);
+        for (char& c : scratch_) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        event.set(b.key, scratch_);
+        continue;
+      case Target::kGeneric: break;
+    }
+    switch (v.kind) {
+      case ValueKind::kInt: event.set_int(b.key, v.i); break;
+      case ValueKind::kFloat: event.set_float(b.key, v.f); break;
+      case ValueKind::kBool: event.set_bool(b.key, v.b); break;
+      case ValueKind::kIp:
+        scratch_.clear();
+        v.ip.append_to(scratch_);
+        event.set(b.key, scratch_);
+        break;
+      case ValueKind::kTime:
+        scratch_.clear();
+        v.time.append_iso(scratch_);
+        event.set(b.key, scratch_);
+        break;
+      default: event.set(b.key, v.text); break;
+    }
+  }
+  if (!have_time) {
+    problem("shadowserver-missing-timestamp", "row has no timestamp; row skipped", row_bytes);
+    return false;
+  }
+  for (const Leftover& l : leftovers_) {
+    std::string_view text = fields[l.column];
+    if (!text.empty()) event.set(l.key, text);
+  }
+  for (const auto& [k, v] : constants_) event.set(k, v);
+
+  // The scan_exchange helpers return string literals; other row labels are views into the row.
+  const Resolved& r = resolve(has_const_taxonomy_ ? std::string_view(const_taxonomy_) : row_taxonomy,
+                              has_const_type_ ? std::string_view(const_type_) : row_type,
+                              has_const_identifier_ ? std::string_view(const_identifier_) : row_identifier);
+  if (!r.mapped && !warned_unmapped_) {
+    warned_unmapped_ = true;
+    problem("shadowserver-unmapped-classification",
+            "feed classification '" + r.feed_label +
+                "' is not RSIT and has no entry in shadowserver/classification_map.json; events are "
+                "other/undetermined");
+  }
+  event.set_classification(r.classification);
+  if (!r.feed_label.empty()) event.set("feed.classification", r.feed_label);
+  if (r.amplifier != nullptr) {
+    if (!r.baf_typical.empty()) event.set("extra.amplifier.baf_typical", r.baf_typical, core::JsonKind::kNumber);
+    if (!r.baf_max.empty()) event.set("extra.amplifier.baf_max", r.baf_max, core::JsonKind::kNumber);
+    if (r.amplifier->port != 0) event.set_int("extra.amplifier.port", r.amplifier->port);
+    if (!r.amplifier->transport.empty()) event.set("extra.amplifier.transport", r.amplifier->transport);
+  }
+  event.set("feed.provider", kProvider);
+  if (!feed_name_.empty()) event.set("feed.name", feed_name_);
+  if (!feed_code_.empty()) event.set("feed.code", feed_code_);
+  if (!feed_doc_.empty()) event.set("feed.documentation", feed_doc_);
+
+  event.raw.reserve(header_line_.size() + 1 + row_bytes.size());
+  event.raw.assign(header_line_);
+  event.raw.push_back('\n');
+  event.raw.append(row_bytes);
+  return true;
+}
+
+}  // namespace klartext::formats::shadowserver

@@ -1,0 +1,122 @@
+// Turns one Shadowserver CSV row into a normalized event, by header name, following the schema mapping.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "core/event.hpp"
+#include "formats/shadowserver/conversions.hpp"
+#include "formats/shadowserver/schema.hpp"
+#include "knowledge/knowledge.hpp"
+
+namespace klartext::formats::shadowserver {
+
+// A problem found while binding the header or normalizing a row.
+struct Problem {
+  std::string code;    // e.g. "shadowserver-missing-column"
+  std::string reason;  // for people
+  std::string excerpt;
+};
+
+// Maps classification labels that are not RSIT (e.g. IntelMQ's old "other/blacklist") to RSIT,
+// from data/shadowserver/classification_map.json. Each entry says why.
+class ClassificationMap {
+ public:
+  static std::shared_ptr<const ClassificationMap> get(const std::string& data_dir = {});
+  static ClassificationMap parse(std::string_view json, std::string_view origin);
+  // "taxonomy/type" -> the RSIT taxonomy/type to use; nullptr when there is no entry.
+  const std::pair<std::string, std::string>* find(std::string_view taxonomy, std::string_view type) const;
+
+ private:
+  std::unordered_map<std::string, std::pair<std::string, std::string>> map_;
+};
+
+class Normalizer {
+ public:
+  // `spec` may be null: the report type is unknown, and every row becomes other/undetermined with its
+  // evidence (common Shadowserver columns such as timestamp and ip still fill their fields).
+  // `header` are the column names; `header_line` the header's original bytes (BOM and terminator removed).
+  Normalizer(const ReportSpec* spec, std::string report_type, std::vector<std::string> header, std::string header_line,
+             const knowledge::KnowledgeBase& kb, const ClassificationMap& classes);
+
+  // Problems of the whole file found at binding (missing columns, unknown conversions), one each.
+  const std::vector<Problem>& file_problems() const { return file_problems_; }
+  // False when a required column is missing: no row can be normalized.
+  bool usable() const { return usable_; }
+  std::size_t columns() const { return header_.size(); }
+  const std::string& header_line() const { return header_line_; }
+
+  // Fills `event` (cleared first) from one record whose field count matches the header.
+  // Returns false when the row cannot become an event (`problems()` then says why). Softer
+  // problems (an optional value that does not convert: kept as extra.<column>) leave it true.
+  bool normalize(const std::vector<std::string_view>& fields, std::string_view row_bytes, core::Event& event);
+  const std::vector<Problem>& problems() const { return problems_; }
+
+ private:
+  enum class Target : std::uint8_t {
+    kGeneric,
+    kSourceIp,
+    kDestinationIp,
+    kSourcePort,
+    kDestinationPort,
+    kTimeSource,
+    kSeverity,
+    kTaxonomy,
+    kType,
+    kIdentifier,
+    kLowercase,  // IntelMQ's LowercaseString fields: protocol.transport, protocol.application
+  };
+  struct Binding {
+    const FieldMapping* mapping;
+    std::size_t column;
+    Target target;
+    std::string_view key;        // interned target field
+    std::string_view extra_key;  // interned "extra.<column>" for values that do not convert
+    bool required;
+  };
+  struct Leftover {
+    std::size_t column;
+    std::string_view key;  // interned "extra.<column>"
+  };
+  struct Resolved {
+    core::Classification classification;
+    std::string feed_label;  // "taxonomy/type/identifier" as the feed said
+    const knowledge::Amplifier* amplifier = nullptr;
+    std::string baf_typical, baf_max;  // JSON numbers, precomputed
+    bool mapped = true;                // false: the label is not RSIT and has no table entry
+  };
+
+  void bind();
+  const Resolved& resolve(std::string_view taxonomy, std::string_view type, std::string_view identifier);
+  void problem(std::string code, std::string reason, std::string_view excerpt = {});
+
+  const ReportSpec* spec_;
+  ReportSpec unknown_spec_;  // used when spec_ is null
+  std::string report_type_;
+  std::vector<std::string> header_;
+  std::string header_line_;
+  const knowledge::KnowledgeBase& kb_;
+  const ClassificationMap& classes_;
+
+  std::vector<Binding> bindings_;
+  std::vector<Leftover> leftovers_;
+  std::vector<std::pair<std::string_view, std::string>> constants_;  // non-classification constants
+  std::string const_taxonomy_, const_type_, const_identifier_;
+  bool has_const_taxonomy_ = false, has_const_type_ = false, has_const_identifier_ = false;
+  bool row_context_ = false;  // some conversion reads other columns
+  int col_http_host_ = -1, col_cc_dns_ = -1, col_url_ = -1, col_http_url_ = -1, col_application_ = -1, col_detail_ = -1;
+  bool usable_ = true;
+  std::vector<Problem> file_problems_;
+  std::vector<Problem> problems_;
+  std::unordered_map<std::string, Resolved> resolved_;
+  std::string resolve_key_;
+  std::string scratch_;
+  std::string feed_name_, feed_code_, feed_doc_;
+  bool warned_unmapped_ = false;
+};
+
+}  // namespace klartext::formats::shadowserver

@@ -1,0 +1,77 @@
+// The small SQL interface every storage backend implements (PowerDNS SSql style): connections and statements.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace klartext::store {
+
+// A failed SQL operation (bad schema, locked database, lost connection): aborts the unit of work.
+struct SqlError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// A prepared statement. Parameters are written `?` in the SQL text and bound in order, 1-based.
+// Usage: stmt.reset().bind(1, x).bind(2, y); while (stmt.step()) { stmt.get_int(0) ... }
+// Views returned by get_text/get_blob are valid until the next step()/reset().
+class Statement {
+ public:
+  virtual ~Statement() = default;
+  // Clears bindings and results so the statement can run again.
+  virtual Statement& reset() = 0;
+  virtual Statement& bind_null(int index) = 0;
+  virtual Statement& bind(int index, std::int64_t value) = 0;
+  virtual Statement& bind(int index, double value) = 0;
+  virtual Statement& bind(int index, std::string_view text) = 0;
+  virtual Statement& bind_blob(int index, std::string_view bytes) = 0;
+  Statement& bind(int index, int value) { return bind(index, static_cast<std::int64_t>(value)); }
+  Statement& bind(int index, const char* text) { return bind(index, std::string_view(text)); }
+  Statement& bind(int index, const std::string& text) { return bind(index, std::string_view(text)); }
+  template <class T>
+  Statement& bind(int index, const std::optional<T>& v) {
+    return v ? bind(index, *v) : bind_null(index);
+  }
+  // Runs the statement (first call) or advances; true while a result row is available.
+  virtual bool step() = 0;
+  // Runs to completion, ignoring rows.
+  void execute() {
+    while (step()) {
+    }
+  }
+  virtual bool is_null(int column) const = 0;
+  virtual std::int64_t get_int(int column) const = 0;
+  virtual double get_double(int column) const = 0;
+  virtual std::string_view get_text(int column) const = 0;
+  virtual std::string get_blob(int column) const = 0;
+  std::optional<std::int64_t> get_opt_int(int column) const {
+    return is_null(column) ? std::nullopt : std::optional<std::int64_t>(get_int(column));
+  }
+  // Rows changed by the last INSERT/UPDATE/DELETE.
+  virtual std::int64_t changes() const = 0;
+};
+
+// A connection. Statements are prepared once per SQL text and cached for the connection's life.
+// Not thread-safe: one connection per thread.
+class Connection {
+ public:
+  virtual ~Connection() = default;
+  virtual std::string_view backend() const = 0;  // "sqlite" or "postgres"
+  // A cached statement for `sql` (the reference stays valid while the connection lives). The
+  // statement is reset before it is returned.
+  virtual Statement& prepare(std::string_view sql) = 0;
+  // Runs a script of several statements without parameters (migrations).
+  virtual void exec_script(std::string_view sql) = 0;
+  virtual void begin() = 0;
+  virtual void commit() = 0;
+  virtual void rollback() = 0;
+};
+
+// Opens (creating it and its parent directory if needed) an SQLite database in WAL mode.
+std::unique_ptr<Connection> open_sqlite(const std::string& path);
+// Connects to PostgreSQL with a libpq connection string; throws SqlError when that fails.
+std::unique_ptr<Connection> open_postgres(const std::string& dsn);
+
+}  // namespace klartext::store

@@ -1,0 +1,160 @@
+// The SQLite backend of the SQL interface: RAII handles, WAL mode, statements cached per SQL text.
+#include <sqlite3.h>
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include "store/sql.hpp"
+
+namespace klartext::store {
+namespace {
+
+struct DbCloser {
+  void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
+};
+struct StmtFinalizer {
+  void operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
+};
+using DbHandle = std::unique_ptr<sqlite3, DbCloser>;
+using StmtHandle = std::unique_ptr<sqlite3_stmt, StmtFinalizer>;
+
+[[noreturn]] void fail(sqlite3* db, std::string_view what) {
+  throw SqlError("sqlite: " + std::string(what) + ": " + (db != nullptr ? sqlite3_errmsg(db) : "out of memory"));
+}
+
+class SqliteStatement final : public Statement {
+ public:
+  SqliteStatement(sqlite3* db, StmtHandle stmt) : db_(db), stmt_(std::move(stmt)) {}
+
+  Statement& reset() override {
+    sqlite3_reset(stmt_.get());
+    sqlite3_clear_bindings(stmt_.get());
+    done_ = false;
+    return *this;
+  }
+  Statement& bind_null(int index) override {
+    check(sqlite3_bind_null(stmt_.get(), index));
+    return *this;
+  }
+  Statement& bind(int index, std::int64_t value) override {
+    check(sqlite3_bind_int64(stmt_.get(), index, value));
+    return *this;
+  }
+  Statement& bind(int index, double value) override {
+    check(sqlite3_bind_double(stmt_.get(), index, value));
+    return *this;
+  }
+  Statement& bind(int index, std::string_view text) override {
+    // SQLITE_TRANSIENT copies: callers may pass views of temporaries.
+    check(sqlite3_bind_text64(stmt_.get(), index, text.data(), text.size(), SQLITE_TRANSIENT, SQLITE_UTF8));
+    return *this;
+  }
+  Statement& bind_blob(int index, std::string_view bytes) override {
+    check(sqlite3_bind_blob64(stmt_.get(), index, bytes.empty() ? "" : bytes.data(), bytes.size(), SQLITE_TRANSIENT));
+    return *this;
+  }
+  bool step() override {
+    if (done_) return false;
+    int rc = sqlite3_step(stmt_.get());
+    if (rc == SQLITE_ROW) return true;
+    done_ = true;
+    if (rc == SQLITE_DONE) return false;
+    std::string sql = sqlite3_sql(stmt_.get()) != nullptr ? sqlite3_sql(stmt_.get()) : "";
+    sqlite3_reset(stmt_.get());
+    fail(db_, "step [" + sql.substr(0, 80) + "]");
+  }
+  bool is_null(int column) const override { return sqlite3_column_type(stmt_.get(), column) == SQLITE_NULL; }
+  std::int64_t get_int(int column) const override { return sqlite3_column_int64(stmt_.get(), column); }
+  double get_double(int column) const override { return sqlite3_column_double(stmt_.get(), column); }
+  std::string_view get_text(int column) const override {
+    const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_.get(), column));
+    if (p == nullptr) return {};
+    return {p, static_cast<std::size_t>(sqlite3_column_bytes(stmt_.get(), column))};
+  }
+  std::string get_blob(int column) const override {
+    const auto* p = static_cast<const char*>(sqlite3_column_blob(stmt_.get(), column));
+    if (p == nullptr) return {};
+    return {p, static_cast<std::size_t>(sqlite3_column_bytes(stmt_.get(), column))};
+  }
+  std::int64_t changes() const override { return sqlite3_changes64(db_); }
+
+ private:
+  void check(int rc) {
+    if (rc != SQLITE_OK) fail(db_, "bind");
+  }
+  sqlite3* db_;
+  StmtHandle stmt_;
+  bool done_ = false;
+};
+
+class SqliteConnection final : public Connection {
+ public:
+  explicit SqliteConnection(const std::string& path) {
+    if (path != ":memory:") {
+      auto parent = std::filesystem::path(path).parent_path();
+      if (!parent.empty()) std::filesystem::create_directories(parent);
+    }
+    sqlite3* raw = nullptr;
+    int rc =
+        sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+    db_.reset(raw);
+    if (rc != SQLITE_OK) fail(raw, "open " + path);
+    sqlite3_busy_timeout(db_.get(), 10'000);
+    // WAL: readers (cases, notify) never block the ingest writer; NORMAL sync is durable at
+    // checkpoints and safe against corruption, which is the right trade for bulk ingest.
+    exec_script(
+        "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
+        "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-65536;");
+  }
+
+  std::string_view backend() const override { return "sqlite"; }
+
+  Statement& prepare(std::string_view sql) override {
+    auto it = cache_.find(std::string(sql));
+    if (it != cache_.end()) {
+      it->second->reset();
+      return *it->second;
+    }
+    sqlite3_stmt* raw = nullptr;
+    int rc = sqlite3_prepare_v3(db_.get(), sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &raw,
+                                nullptr);
+    StmtHandle stmt(raw);
+    if (rc != SQLITE_OK) fail(db_.get(), "prepare [" + std::string(sql.substr(0, 80)) + "]");
+    auto owned = std::make_unique<SqliteStatement>(db_.get(), std::move(stmt));
+    auto& ref = *owned;
+    cache_.emplace(std::string(sql), std::move(owned));
+    return ref;
+  }
+
+  void exec_script(std::string_view sql) override {
+    std::string text(sql);
+    char* err = nullptr;
+    int rc = sqlite3_exec(db_.get(), text.c_str(), nullptr, nullptr, &err);
+    if (rc != SQLITE_OK) {
+      std::string msg = err != nullptr ? err : "unknown error";
+      sqlite3_free(err);
+      throw SqlError("sqlite: exec: " + msg);
+    }
+  }
+  void begin() override { exec_script("BEGIN IMMEDIATE"); }
+  void commit() override { exec_script("COMMIT"); }
+  void rollback() override {
+    if (sqlite3_get_autocommit(db_.get()) == 0) exec_script("ROLLBACK");
+  }
+
+  ~SqliteConnection() override { cache_.clear(); }  // statements before the database
+
+ private:
+  DbHandle db_;
+  std::unordered_map<std::string, std::unique_ptr<SqliteStatement>> cache_;
+};
+
+}  // namespace
+
+std::unique_ptr<Connection> open_sqlite(const std::string& path) {
+  return std::make_unique<SqliteConnection>(path);
+}
+
+}  // namespace klartext::store

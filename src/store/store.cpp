@@ -1,0 +1,740 @@
+// The store, written once against the SQL interface; schema from numbered migrations in data/store/.
+#include "store/store.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <charconv>
+
+#include "core/embedded.hpp"
+
+namespace klartext::store {
+namespace {
+
+std::string join_lines(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& s : v) {
+    if (!out.empty()) out += '\n';
+    out += s;
+  }
+  return out;
+}
+
+std::vector<std::string> split_lines(std::string_view s) {
+  std::vector<std::string> out;
+  while (!s.empty()) {
+    auto nl = s.find('\n');
+    auto part = s.substr(0, nl);
+    if (!part.empty()) out.emplace_back(part);
+    if (nl == std::string_view::npos) break;
+    s.remove_prefix(nl + 1);
+  }
+  return out;
+}
+
+std::optional<core::Timestamp> opt_time(const Statement& st, int col) {
+  if (st.is_null(col)) return std::nullopt;
+  return core::Timestamp::from_micros(st.get_int(col));
+}
+
+std::optional<std::int64_t> opt_micros(const std::optional<core::Timestamp>& t) {
+  if (!t) return std::nullopt;
+  return t->micros();
+}
+
+core::Classification parse_classification(std::string_view s) {
+  auto a = s.find('/');
+  auto b = a == std::string_view::npos ? a : s.find('/', a + 1);
+  if (b != std::string_view::npos) {
+    if (auto c = core::Classification::parse(s.substr(0, a), s.substr(a + 1, b - a - 1), s.substr(b + 1))) return *c;
+  }
+  return core::Classification::undetermined(std::string(s));
+}
+
+cases::CaseState state_of(std::string_view s) {
+  return cases::parse_case_state(s).value_or(cases::CaseState::kOpen);
+}
+
+constexpr std::string_view kCaseColumns =
+    "id, customer_id, classification, source_ip, state, event_count, first_seen, last_seen, severity, source_port, "
+    "created, updated, notifications, last_notified, notified_event_count, notified_state, resolved_at";
+
+cases::Case read_case(const Statement& st) {
+  cases::Case c;
+  c.id = st.get_int(0);
+  c.customer_id = std::string(st.get_text(1));
+  c.classification = parse_classification(st.get_text(2));
+  c.source_ip = core::IpAddress::parse(st.get_text(3)).value_or(core::IpAddress{});
+  c.state = state_of(st.get_text(4));
+  c.event_count = st.get_int(5);
+  c.first_seen = core::Timestamp::from_micros(st.get_int(6));
+  c.last_seen = core::Timestamp::from_micros(st.get_int(7));
+  c.severity = core::parse_severity(st.get_text(8)).value_or(core::Severity::kUnknown);
+  if (!st.is_null(9)) c.source_port = static_cast<std::uint16_t>(st.get_int(9));
+  c.created = core::Timestamp::from_micros(st.get_int(10));
+  c.updated = core::Timestamp::from_micros(st.get_int(11));
+  c.notifications = st.get_int(12);
+  c.last_notified = opt_time(st, 13);
+  c.notified_event_count = st.get_int(14);
+  if (!st.is_null(15)) c.notified_state = cases::parse_case_state(st.get_text(15));
+  c.resolved_at = opt_time(st, 16);
+  return c;
+}
+
+constexpr std::string_view kEventColumns =
+    "id, event_id, report_id, classification, source_ip, source_port, time, severity, customer_id, case_id, json";
+
+EventRow read_event(const Statement& st) {
+  EventRow e;
+  e.id = st.get_int(0);
+  e.event_id = std::string(st.get_text(1));
+  e.report_id = st.get_int(2);
+  e.classification = std::string(st.get_text(3));
+  if (!st.is_null(4)) e.source_ip = core::IpAddress::parse(st.get_text(4));
+  if (!st.is_null(5)) e.source_port = static_cast<std::uint16_t>(st.get_int(5));
+  e.time = core::Timestamp::from_micros(st.get_int(6));
+  e.severity = core::parse_severity(st.get_text(7)).value_or(core::Severity::kUnknown);
+  e.customer_id = std::string(st.get_text(8));
+  e.case_id = st.get_opt_int(9);
+  e.json = std::string(st.get_text(10));
+  return e;
+}
+
+void bind_state(Statement& st, int i, const std::optional<cases::CaseState>& s) {
+  if (s) {
+    st.bind(i, cases::to_string(*s));
+  } else {
+    st.bind_null(i);
+  }
+}
+
+std::string with_limit(std::string sql, std::size_t limit) {
+  if (limit > 0) sql += " LIMIT " + std::to_string(limit);
+  return sql;
+}
+
+}  // namespace
+
+Store::Store(std::unique_ptr<Connection> connection) : conn_(std::move(connection)) {
+  migrate();
+}
+Store::~Store() = default;
+
+std::unique_ptr<Store> Store::open(const config::Config& cfg) {
+  if (cfg.store_backend == "sqlite") return open_sqlite(cfg.store_path);
+  if (cfg.store_backend == "postgres") return open_postgres(cfg.store_dsn);
+  throw std::runtime_error("unknown store backend '" + cfg.store_backend + "' (sqlite or postgres)");
+}
+std::unique_ptr<Store> Store::open_sqlite(const std::string& path) {
+  return std::make_unique<Store>(store::open_sqlite(path));
+}
+std::unique_ptr<Store> Store::open_postgres(const std::string& dsn) {
+  return std::make_unique<Store>(store::open_postgres(dsn));
+}
+
+// ---- transactions ----
+Store::Transaction::Transaction(Connection& c) : conn_(&c) {
+  conn_->begin();
+}
+Store::Transaction::Transaction(Transaction&& other) noexcept : conn_(std::exchange(other.conn_, nullptr)) {}
+Store::Transaction::~Transaction() {
+  if (conn_ == nullptr) return;
+  try {
+    conn_->rollback();
+  } catch (const std::exception& e) {
+    spdlog::error("rollback failed error={}", e.what());
+  }
+}
+void Store::Transaction::commit() {
+  if (conn_ == nullptr) return;
+  conn_->commit();
+  conn_ = nullptr;
+}
+
+// ---- schema ----
+void Store::migrate() {
+  conn_->exec_script(
+      "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+      "applied BIGINT NOT NULL)");
+  int current = schema_version();
+  std::string dir = "store/" + std::string(conn_->backend()) + "/";
+  for (auto path : core::embedded_files(dir)) {
+    auto name = path.substr(dir.size());
+    int version = 0;
+    auto [p, ec] = std::from_chars(name.data(), name.data() + name.size(), version);
+    if (ec != std::errc{} || p == name.data() || !name.ends_with(".sql")) continue;
+    if (version <= current) continue;
+    auto sql = core::embedded_file(path);
+    auto tx = transaction();
+    conn_->exec_script(*sql);
+    conn_->prepare("INSERT INTO schema_migrations (version, name, applied) VALUES (?, ?, ?)")
+        .bind(1, version)
+        .bind(2, name)
+        .bind(3, core::Timestamp::now().micros())
+        .execute();
+    tx.commit();
+    spdlog::debug("schema migrated backend={} version={} name={}", conn_->backend(), version, name);
+  }
+}
+
+int Store::schema_version() {
+  auto& st = conn_->prepare("SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
+  return st.step() ? static_cast<int>(st.get_int(0)) : 0;
+}
+
+// ---- reports ----
+Store::AddedReport Store::add_report(std::string_view bytes, std::string_view input, core::Timestamp received) {
+  auto sha = core::sha256_hex(bytes);
+  auto& find = conn_->prepare("SELECT id FROM reports WHERE sha256 = ?");
+  find.bind(1, sha);
+  if (find.step()) return {find.get_int(0), false};
+  auto& ins = conn_->prepare("INSERT INTO reports (sha256, input, received, bytes) VALUES (?, ?, ?, ?) RETURNING id");
+  ins.bind(1, sha).bind(2, input).bind(3, received.micros()).bind_blob(4, bytes);
+  if (!ins.step()) throw SqlError("insert report returned no id");
+  auto id = ins.get_int(0);
+  ins.execute();
+  return {id, true};
+}
+
+void Store::update_report(std::int64_t id, std::string_view format, std::string_view detail, std::int64_t events,
+                          std::int64_t issues) {
+  conn_->prepare("UPDATE reports SET format = ?, detail = ?, events = ?, issues = ? WHERE id = ?")
+      .bind(1, format)
+      .bind(2, detail)
+      .bind(3, events)
+      .bind(4, issues)
+      .bind(5, id)
+      .execute();
+}
+
+std::optional<Report> Store::report(std::int64_t id, bool with_bytes) {
+  auto& st = conn_->prepare(with_bytes ? "SELECT id, sha256, input, format, detail, received, events, issues, bytes "
+                                         "FROM reports WHERE id = ?"
+                                       : "SELECT id, sha256, input, format, detail, received, events, issues "
+                                         "FROM reports WHERE id = ?");
+  st.bind(1, id);
+  if (!st.step()) return std::nullopt;
+  Report r;
+  r.id = st.get_int(0);
+  r.sha256 = std::string(st.get_text(1));
+  r.input = std::string(st.get_text(2));
+  r.format = std::string(st.get_text(3));
+  r.detail = std::string(st.get_text(4));
+  r.received = core::Timestamp::from_micros(st.get_int(5));
+  r.events = st.get_int(6);
+  r.issues = st.get_int(7);
+  if (with_bytes) r.bytes = st.get_blob(8);
+  st.execute();
+  return r;
+}
+
+std::vector<Report> Store::list_reports() {
+  std::vector<Report> out;
+  auto& st = conn_->prepare("SELECT id FROM reports ORDER BY id");
+  std::vector<std::int64_t> ids;
+  while (st.step()) ids.push_back(st.get_int(0));
+  for (auto id : ids) out.push_back(*report(id));
+  return out;
+}
+
+// ---- events ----
+std::optional<std::int64_t> Store::add_event(std::int64_t report_id, const core::Event& event,
+                                             std::string_view event_id, std::string_view json, core::Timestamp time,
+                                             std::string_view customer_id, std::optional<std::int64_t> case_id) {
+  auto& st = conn_->prepare(
+      "INSERT INTO events (event_id, report_id, classification, source_ip, source_port, time, severity, "
+      "customer_id, case_id, json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING "
+      "RETURNING id");
+  thread_local std::string cls, ip;
+  cls.clear();
+  const auto& c = event.classification();
+  cls += core::to_string(c.taxonomy);
+  cls += '/';
+  cls += core::to_string(c.type);
+  cls += '/';
+  cls += c.identifier;
+  st.bind(1, event_id).bind(2, report_id).bind(3, cls);
+  if (auto sip = event.source_ip()) {
+    ip.clear();
+    sip->append_to(ip);
+    st.bind(4, ip);
+  } else {
+    st.bind_null(4);
+  }
+  if (auto p = event.source_port()) {
+    st.bind(5, static_cast<std::int64_t>(*p));
+  } else {
+    st.bind_null(5);
+  }
+  st.bind(6, time.micros()).bind(7, core::to_string(event.severity()));
+  if (customer_id.empty()) {
+    st.bind_null(8);
+  } else {
+    st.bind(8, customer_id);
+  }
+  st.bind(9, case_id).bind(10, json);
+  if (!st.step()) return std::nullopt;
+  auto id = st.get_int(0);
+  st.execute();
+  return id;
+}
+
+std::optional<EventRow> Store::event(std::int64_t row_id) {
+  auto& st = conn_->prepare("SELECT " + std::string(kEventColumns) + " FROM events WHERE id = ?");
+  st.bind(1, row_id);
+  if (!st.step()) return std::nullopt;
+  auto e = read_event(st);
+  st.execute();
+  return e;
+}
+
+std::vector<EventRow> Store::case_events(std::int64_t case_id, std::size_t limit) {
+  auto& st = conn_->prepare(
+      with_limit("SELECT " + std::string(kEventColumns) + " FROM events WHERE case_id = ? ORDER BY time, id", limit));
+  st.bind(1, case_id);
+  std::vector<EventRow> out;
+  while (st.step()) out.push_back(read_event(st));
+  return out;
+}
+
+std::vector<EventRow> Store::unassigned_events(std::size_t limit) {
+  auto& st = conn_->prepare(with_limit(
+      "SELECT " + std::string(kEventColumns) + " FROM events WHERE customer_id IS NULL ORDER BY time DESC, id DESC",
+      limit));
+  std::vector<EventRow> out;
+  while (st.step()) out.push_back(read_event(st));
+  return out;
+}
+
+std::int64_t Store::count_events() {
+  auto& st = conn_->prepare("SELECT COUNT(*) FROM events");
+  return st.step() ? st.get_int(0) : 0;
+}
+
+// ---- issues ----
+void Store::add_issue(std::optional<std::int64_t> report_id, const formats::ParseIssue& i) {
+  conn_
+      ->prepare(
+          "INSERT INTO parse_issues (report_id, code, input, line, byte_offset, reason, excerpt, hint) "
+          "VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+      .bind(1, report_id)
+      .bind(2, i.code)
+      .bind(3, i.input)
+      .bind(4, static_cast<std::int64_t>(i.line))
+      .bind(5, static_cast<std::int64_t>(i.byte_offset))
+      .bind(6, i.reason)
+      .bind(7, i.excerpt)
+      .bind(8, i.hint)
+      .execute();
+}
+
+std::vector<StoredIssue> Store::issues(std::optional<std::int64_t> report_id) {
+  auto& st = conn_->prepare(
+      report_id ? "SELECT id, report_id, code, input, line, byte_offset, reason, excerpt, hint FROM parse_issues "
+                  "WHERE report_id = ? ORDER BY id"
+                : "SELECT id, report_id, code, input, line, byte_offset, reason, excerpt, hint FROM parse_issues "
+                  "WHERE report_id IS NULL ORDER BY id");
+  if (report_id) st.bind(1, *report_id);
+  std::vector<StoredIssue> out;
+  while (st.step()) {
+    StoredIssue s;
+    s.id = st.get_int(0);
+    s.report_id = st.get_opt_int(1);
+    s.issue.code = std::string(st.get_text(2));
+    s.issue.input = std::string(st.get_text(3));
+    s.issue.line = static_cast<std::uint64_t>(st.get_int(4));
+    s.issue.byte_offset = static_cast<std::uint64_t>(st.get_int(5));
+    s.issue.reason = std::string(st.get_text(6));
+    s.issue.excerpt = std::string(st.get_text(7));
+    s.issue.hint = std::string(st.get_text(8));
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+// ---- customers ----
+void Store::upsert_customer(const customers::Customer& c) {
+  conn_
+      ->prepare(
+          "INSERT INTO customers (id, name, emails, language, time_zone, accounts) VALUES (?, ?, ?, ?, ?, ?) "
+          "ON CONFLICT (id) DO UPDATE SET name = excluded.name, emails = excluded.emails, "
+          "language = excluded.language, time_zone = excluded.time_zone, accounts = excluded.accounts")
+      .bind(1, c.id)
+      .bind(2, c.name)
+      .bind(3, join_lines(c.emails))
+      .bind(4, c.language)
+      .bind(5, c.time_zone)
+      .bind(6, join_lines(c.accounts))
+      .execute();
+}
+
+namespace {
+customers::Customer read_customer(const Statement& st) {
+  customers::Customer c;
+  c.id = std::string(st.get_text(0));
+  c.name = std::string(st.get_text(1));
+  c.emails = split_lines(st.get_text(2));
+  c.language = std::string(st.get_text(3));
+  c.time_zone = std::string(st.get_text(4));
+  c.accounts = split_lines(st.get_text(5));
+  return c;
+}
+}  // namespace
+
+std::optional<customers::Customer> Store::customer(std::string_view id) {
+  auto& st = conn_->prepare("SELECT id, name, emails, language, time_zone, accounts FROM customers WHERE id = ?");
+  st.bind(1, id);
+  if (!st.step()) return std::nullopt;
+  auto c = read_customer(st);
+  st.execute();
+  return c;
+}
+
+std::vector<customers::Customer> Store::list_customers() {
+  auto& st = conn_->prepare("SELECT id, name, emails, language, time_zone, accounts FROM customers ORDER BY id");
+  std::vector<customers::Customer> out;
+  while (st.step()) out.push_back(read_customer(st));
+  return out;
+}
+
+bool Store::add_assignment(const customers::StaticAssignment& a) {
+  // UNIQUE treats NULLs as distinct, so look for the same row first.
+  auto& find = conn_->prepare(
+      "SELECT 1 FROM assignments WHERE customer_id = ? AND prefix = ? AND valid_from IS ? AND valid_to IS ?");
+  auto prefix = a.prefix.to_string();
+  find.bind(1, a.customer_id).bind(2, prefix).bind(3, opt_micros(a.valid_from)).bind(4, opt_micros(a.valid_to));
+  if (find.step()) {
+    find.execute();
+    return false;
+  }
+  conn_->prepare("INSERT INTO assignments (customer_id, prefix, valid_from, valid_to) VALUES (?, ?, ?, ?)")
+      .bind(1, a.customer_id)
+      .bind(2, prefix)
+      .bind(3, opt_micros(a.valid_from))
+      .bind(4, opt_micros(a.valid_to))
+      .execute();
+  return true;
+}
+
+std::vector<customers::StaticAssignment> Store::list_assignments() {
+  auto& st = conn_->prepare("SELECT customer_id, prefix, valid_from, valid_to FROM assignments ORDER BY id");
+  std::vector<customers::StaticAssignment> out;
+  while (st.step()) {
+    auto p = core::IpPrefix::parse(st.get_text(1));
+    if (!p) continue;
+    out.push_back({std::string(st.get_text(0)), *p, opt_time(st, 2), opt_time(st, 3)});
+  }
+  return out;
+}
+
+bool Store::upsert_session(const customers::Session& s) {
+  auto prefix = s.prefix.to_string();
+  std::optional<std::int64_t> pf, pt;
+  if (s.port_from) pf = *s.port_from;
+  if (s.port_to) pt = *s.port_to;
+  if (s.session_key.empty()) {
+    auto& find = conn_->prepare(
+        "SELECT 1 FROM sessions WHERE customer_id = ? AND prefix = ? AND port_from IS ? AND port_to IS ? AND "
+        "start = ? AND session_key IS NULL");
+    find.bind(1, s.customer_id).bind(2, prefix).bind(3, pf).bind(4, pt).bind(5, s.start.micros());
+    if (find.step()) {
+      find.execute();
+      return false;
+    }
+  }
+  auto& st = conn_->prepare(
+      "INSERT INTO sessions (customer_id, prefix, port_from, port_to, start, stop, session_key, source) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (session_key) WHERE session_key IS NOT NULL DO UPDATE SET "
+      "start = MIN(sessions.start, excluded.start), stop = COALESCE(excluded.stop, sessions.stop)");
+  st.bind(1, s.customer_id).bind(2, prefix).bind(3, pf).bind(4, pt).bind(5, s.start.micros());
+  st.bind(6, opt_micros(s.stop));
+  if (s.session_key.empty()) {
+    st.bind_null(7);
+  } else {
+    st.bind(7, s.session_key);
+  }
+  st.bind(8, s.source).execute();
+  return st.changes() > 0;
+}
+
+void Store::for_each_session(const std::function<void(const customers::Session&)>& fn) {
+  auto& st = conn_->prepare(
+      "SELECT customer_id, prefix, port_from, port_to, start, stop, session_key, source FROM sessions ORDER BY id");
+  customers::Session s;
+  while (st.step()) {
+    auto p = core::IpPrefix::parse(st.get_text(1));
+    if (!p) continue;
+    s.customer_id.assign(st.get_text(0));
+    s.prefix = *p;
+    s.port_from.reset();
+    s.port_to.reset();
+    if (!st.is_null(2)) s.port_from = static_cast<std::uint16_t>(st.get_int(2));
+    if (!st.is_null(3)) s.port_to = static_cast<std::uint16_t>(st.get_int(3));
+    s.start = core::Timestamp::from_micros(st.get_int(4));
+    s.stop = opt_time(st, 5);
+    s.session_key.assign(st.get_text(6));
+    s.source.assign(st.get_text(7));
+    fn(s);
+  }
+}
+
+std::int64_t Store::count_sessions() {
+  auto& st = conn_->prepare("SELECT COUNT(*) FROM sessions");
+  return st.step() ? st.get_int(0) : 0;
+}
+
+// ---- cases ----
+std::int64_t Store::insert_case(const cases::Case& c) {
+  auto& st = conn_->prepare(
+      "INSERT INTO cases (customer_id, classification, source_ip, state, event_count, first_seen, last_seen, "
+      "severity, source_port, created, updated, notifications, last_notified, notified_event_count, notified_state, "
+      "resolved_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id");
+  st.bind(1, c.customer_id)
+      .bind(2, c.classification.to_string())
+      .bind(3, c.source_ip.to_string())
+      .bind(4, cases::to_string(c.state))
+      .bind(5, c.event_count)
+      .bind(6, c.first_seen.micros())
+      .bind(7, c.last_seen.micros())
+      .bind(8, core::to_string(c.severity));
+  if (c.source_port) {
+    st.bind(9, static_cast<std::int64_t>(*c.source_port));
+  } else {
+    st.bind_null(9);
+  }
+  st.bind(10, c.created.micros())
+      .bind(11, c.updated.micros())
+      .bind(12, c.notifications)
+      .bind(13, opt_micros(c.last_notified))
+      .bind(14, c.notified_event_count);
+  bind_state(st, 15, c.notified_state);
+  st.bind(16, opt_micros(c.resolved_at));
+  if (!st.step()) throw SqlError("insert case returned no id");
+  auto id = st.get_int(0);
+  st.execute();
+  return id;
+}
+
+void Store::update_case(const cases::Case& c) {
+  auto& st = conn_->prepare(
+      "UPDATE cases SET state = ?, event_count = ?, first_seen = ?, last_seen = ?, severity = ?, source_port = ?, "
+      "updated = ?, notifications = ?, last_notified = ?, notified_event_count = ?, notified_state = ?, "
+      "resolved_at = ? WHERE id = ?");
+  st.bind(1, cases::to_string(c.state))
+      .bind(2, c.event_count)
+      .bind(3, c.first_seen.micros())
+      .bind(4, c.last_seen.micros())
+      .bind(5, core::to_string(c.severity));
+  if (c.source_port) {
+    st.bind(6, static_cast<std::int64_t>(*c.source_port));
+  } else {
+    st.bind_null(6);
+  }
+  st.bind(7, c.updated.micros())
+      .bind(8, c.notifications)
+      .bind(9, opt_micros(c.last_notified))
+      .bind(10, c.notified_event_count);
+  bind_state(st, 11, c.notified_state);
+  st.bind(12, opt_micros(c.resolved_at)).bind(13, c.id).execute();
+}
+
+void Store::delete_case(std::int64_t id) {
+  conn_->prepare("DELETE FROM case_history WHERE case_id = ?").bind(1, id).execute();
+  conn_->prepare("DELETE FROM cases WHERE id = ?").bind(1, id).execute();
+}
+
+std::optional<cases::Case> Store::get_case(std::int64_t id) {
+  auto& st = conn_->prepare("SELECT " + std::string(kCaseColumns) + " FROM cases WHERE id = ?");
+  st.bind(1, id);
+  if (!st.step()) return std::nullopt;
+  auto c = read_case(st);
+  st.execute();
+  return c;
+}
+
+std::optional<cases::Case> Store::find_active_case(std::string_view customer_id, const core::Classification& cls,
+                                                   const core::IpAddress& source_ip) {
+  auto& st = conn_->prepare("SELECT " + std::string(kCaseColumns) +
+                            " FROM cases WHERE customer_id = ? AND classification = ? AND source_ip = ? AND "
+                            "state <> 'closed' ORDER BY id DESC LIMIT 1");
+  st.bind(1, customer_id).bind(2, cls.to_string()).bind(3, source_ip.to_string());
+  if (!st.step()) return std::nullopt;
+  auto c = read_case(st);
+  st.execute();
+  return c;
+}
+
+std::vector<cases::Case> Store::list_cases(const CaseFilter& f) {
+  std::string sql = "SELECT " + std::string(kCaseColumns) + " FROM cases WHERE 1 = 1";
+  if (!f.customer_id.empty()) sql += " AND customer_id = ?";
+  if (f.state) sql += " AND state = ?";
+  if (f.active_only) sql += " AND state <> 'closed'";
+  if (!f.classification_prefix.empty()) sql += " AND substr(classification, 1, ?) = ?";
+  if (f.source_ip) sql += " AND source_ip = ?";
+  sql += " ORDER BY customer_id, id";
+  auto& st = conn_->prepare(sql);
+  int i = 1;
+  if (!f.customer_id.empty()) st.bind(i++, f.customer_id);
+  if (f.state) st.bind(i++, cases::to_string(*f.state));
+  if (!f.classification_prefix.empty()) {
+    st.bind(i++, static_cast<std::int64_t>(f.classification_prefix.size()));
+    st.bind(i++, f.classification_prefix);
+  }
+  if (f.source_ip) st.bind(i++, f.source_ip->to_string());
+  std::vector<cases::Case> out;
+  while (st.step()) out.push_back(read_case(st));
+  return out;
+}
+
+void Store::add_transition(const cases::Transition& t) {
+  auto& st =
+      conn_->prepare("INSERT INTO case_history (case_id, from_state, to_state, time, reason) VALUES (?, ?, ?, ?, ?)");
+  st.bind(1, t.case_id);
+  if (t.from) {
+    st.bind(2, cases::to_string(*t.from));
+  } else {
+    st.bind_null(2);
+  }
+  st.bind(3, cases::to_string(t.to)).bind(4, t.time.micros()).bind(5, t.reason).execute();
+}
+
+std::vector<cases::Transition> Store::case_history(std::int64_t case_id) {
+  auto& st = conn_->prepare(
+      "SELECT case_id, from_state, to_state, time, reason FROM case_history WHERE case_id = ? ORDER BY id");
+  st.bind(1, case_id);
+  std::vector<cases::Transition> out;
+  while (st.step()) {
+    cases::Transition t;
+    t.case_id = st.get_int(0);
+    if (!st.is_null(1)) t.from = state_of(st.get_text(1));
+    t.to = state_of(st.get_text(2));
+    t.time = core::Timestamp::from_micros(st.get_int(3));
+    t.reason = std::string(st.get_text(4));
+    out.push_back(std::move(t));
+  }
+  return out;
+}
+
+// ---- notifications ----
+std::int64_t Store::add_notification(const Notification& n) {
+  auto& st = conn_->prepare(
+      "INSERT INTO notifications (customer_id, time, message_id, path, language) VALUES (?, ?, ?, ?, ?) RETURNING id");
+  st.bind(1, n.customer_id).bind(2, n.time.micros()).bind(3, n.message_id).bind(4, n.path).bind(5, n.language);
+  if (!st.step()) throw SqlError("insert notification returned no id");
+  auto id = st.get_int(0);
+  st.execute();
+  for (auto case_id : n.case_ids) {
+    conn_
+        ->prepare(
+            "INSERT INTO notification_cases (notification_id, case_id, state, event_count) "
+            "SELECT ?, id, state, event_count FROM cases WHERE id = ?")
+        .bind(1, id)
+        .bind(2, case_id)
+        .execute();
+    conn_
+        ->prepare(
+            "UPDATE cases SET notifications = notifications + 1, last_notified = ?, notified_event_count = "
+            "event_count, notified_state = state, updated = ? WHERE id = ?")
+        .bind(1, n.time.micros())
+        .bind(2, n.time.micros())
+        .bind(3, case_id)
+        .execute();
+  }
+  return id;
+}
+
+std::optional<CaseNotification> Store::last_notification(std::int64_t case_id) {
+  auto& st = conn_->prepare(
+      "SELECT nc.notification_id, nc.case_id, n.time, nc.state, nc.event_count, n.message_id "
+      "FROM notification_cases nc JOIN notifications n ON n.id = nc.notification_id "
+      "WHERE nc.case_id = ? ORDER BY nc.notification_id DESC LIMIT 1");
+  st.bind(1, case_id);
+  if (!st.step()) return std::nullopt;
+  CaseNotification c;
+  c.notification_id = st.get_int(0);
+  c.case_id = st.get_int(1);
+  c.time = core::Timestamp::from_micros(st.get_int(2));
+  c.state = state_of(st.get_text(3));
+  c.event_count = st.get_int(4);
+  c.message_id = std::string(st.get_text(5));
+  st.execute();
+  return c;
+}
+
+std::vector<Notification> Store::notifications(std::string_view customer_id) {
+  auto& st = conn_->prepare(customer_id.empty()
+                                ? "SELECT id, customer_id, time, message_id, path, language FROM notifications "
+                                  "ORDER BY id"
+                                : "SELECT id, customer_id, time, message_id, path, language FROM notifications "
+                                  "WHERE customer_id = ? ORDER BY id");
+  if (!customer_id.empty()) st.bind(1, customer_id);
+  std::vector<Notification> out;
+  while (st.step()) {
+    Notification n;
+    n.id = st.get_int(0);
+    n.customer_id = std::string(st.get_text(1));
+    n.time = core::Timestamp::from_micros(st.get_int(2));
+    n.message_id = std::string(st.get_text(3));
+    n.path = std::string(st.get_text(4));
+    n.language = std::string(st.get_text(5));
+    out.push_back(std::move(n));
+  }
+  for (auto& n : out) {
+    auto& cs = conn_->prepare("SELECT case_id FROM notification_cases WHERE notification_id = ? ORDER BY case_id");
+    cs.bind(1, n.id);
+    while (cs.step()) n.case_ids.push_back(cs.get_int(0));
+  }
+  return out;
+}
+
+// ---- probe results ----
+std::int64_t Store::add_probe_result(const ProbeResult& r) {
+  auto& st = conn_->prepare(
+      "INSERT INTO probe_results (case_id, time, verdict, baf, paf, details) VALUES (?, ?, ?, ?, ?, ?) RETURNING id");
+  st.bind(1, r.case_id)
+      .bind(2, r.time.micros())
+      .bind(3, r.verdict)
+      .bind(4, r.baf)
+      .bind(5, r.paf)
+      .bind(6, r.details_json.empty() ? std::string_view("{}") : std::string_view(r.details_json));
+  if (!st.step()) throw SqlError("insert probe result returned no id");
+  auto id = st.get_int(0);
+  st.execute();
+  return id;
+}
+
+namespace {
+ProbeResult read_probe(const Statement& st) {
+  ProbeResult r;
+  r.id = st.get_int(0);
+  r.case_id = st.get_int(1);
+  r.time = core::Timestamp::from_micros(st.get_int(2));
+  r.verdict = std::string(st.get_text(3));
+  if (!st.is_null(4)) r.baf = st.get_double(4);
+  if (!st.is_null(5)) r.paf = st.get_double(5);
+  r.details_json = std::string(st.get_text(6));
+  return r;
+}
+}  // namespace
+
+std::vector<ProbeResult> Store::probe_results(std::int64_t case_id) {
+  auto& st = conn_->prepare(
+      "SELECT id, case_id, time, verdict, baf, paf, details FROM probe_results WHERE case_id = ? ORDER BY time, id");
+  st.bind(1, case_id);
+  std::vector<ProbeResult> out;
+  while (st.step()) out.push_back(read_probe(st));
+  return out;
+}
+
+std::optional<ProbeResult> Store::latest_probe_result(std::int64_t case_id) {
+  auto& st = conn_->prepare(
+      "SELECT id, case_id, time, verdict, baf, paf, details FROM probe_results WHERE case_id = ? "
+      "ORDER BY time DESC, id DESC LIMIT 1");
+  st.bind(1, case_id);
+  if (!st.step()) return std::nullopt;
+  auto r = read_probe(st);
+  st.execute();
+  return r;
+}
+
+}  // namespace klartext::store

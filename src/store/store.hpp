@@ -1,0 +1,219 @@
+// klartext's persistent store: reports, events, issues, customers, cases, letters and probe results.
+//
+// One class, written once against the small SQL interface (store/sql.hpp); the backends (SQLite,
+// PostgreSQL) only implement connections and statements. The schema lives in numbered migrations
+// under data/store/<backend>/NNN_name.sql, applied in order on open (table schema_migrations).
+//
+// Conventions:
+//  - Times are core::Timestamp (UTC, stored as microseconds since the epoch).
+//  - Customers are referred to by their external id (Customer::id, e.g. "K-1001").
+//  - Classifications are stored as "taxonomy/type/identifier" (core::Classification::to_string).
+//  - Write methods do not open transactions themselves: wrap a unit of work in transaction()
+//    (ingest does one per input). Reads work inside or outside a transaction.
+//  - Not thread-safe: one Store per thread.
+//  - SQL failures throw SqlError (store/sql.hpp).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cases/case.hpp"
+#include "config/config.hpp"
+#include "core/event.hpp"
+#include "customers/customer.hpp"
+#include "formats/format.hpp"
+#include "store/sql.hpp"
+
+namespace klartext::store {
+
+// An input as received: the original bytes are kept so letters can attach them verbatim.
+struct Report {
+  std::int64_t id = 0;
+  std::string sha256;  // of the bytes; unique (re-ingesting the same bytes adds nothing)
+  std::string input;   // name of the input (path, mail id)
+  std::string format;  // detected format, e.g. "shadowserver-csv"
+  std::string detail;  // e.g. Shadowserver report type "scan_ntpmonitor"
+  core::Timestamp received;
+  std::int64_t events = 0;  // events parsed from it
+  std::int64_t issues = 0;  // parse issues recorded for it
+  std::string bytes;        // the original bytes; only filled by report(id, /*with_bytes=*/true)
+};
+
+// A stored event. `json` is core::Event::to_json() (includes the base64 "raw" evidence); use
+// core::Event::from_json(json) to get the typed event back.
+struct EventRow {
+  std::int64_t id = 0;   // row id
+  std::string event_id;  // core::Event::id(), unique
+  std::int64_t report_id = 0;
+  std::string classification;  // "taxonomy/type/identifier"
+  std::optional<core::IpAddress> source_ip;
+  std::optional<std::uint16_t> source_port;
+  core::Timestamp time;  // time.source, else time.observation, else the report's received time
+  core::Severity severity = core::Severity::kUnknown;
+  std::string customer_id;              // the holder at `time`; empty: unassigned
+  std::optional<std::int64_t> case_id;  // the case this event is evidence for
+  std::string json;
+};
+
+// A parse or import issue as stored (report_id empty for customer imports).
+struct StoredIssue {
+  std::int64_t id = 0;
+  std::optional<std::int64_t> report_id;
+  formats::ParseIssue issue;
+};
+
+// A letter that was sent (or written to the outbox) about some of a customer's cases.
+struct Notification {
+  std::int64_t id = 0;
+  std::string customer_id;
+  core::Timestamp time;
+  std::string message_id;  // RFC 5322 Message-ID
+  std::string path;        // where the mail was written (outbox file), may be empty
+  std::string language;    // "de" / "en"
+  std::vector<std::int64_t> case_ids;
+};
+
+// What the last letter said about one case (the per-case "last notified state").
+struct CaseNotification {
+  std::int64_t notification_id = 0;
+  std::int64_t case_id = 0;
+  core::Timestamp time;
+  cases::CaseState state = cases::CaseState::kOpen;  // case state when the letter was written
+  std::int64_t event_count = 0;                      // case event count when the letter was written
+  std::string message_id;
+};
+
+// One external check of a case (src/probe): e.g. an NTP monlist probe of the reported address.
+struct ProbeResult {
+  std::int64_t id = 0;
+  std::int64_t case_id = 0;
+  core::Timestamp time;
+  std::string verdict;        // e.g. "vulnerable", "fixed", "unreachable" (the probe defines the words)
+  std::optional<double> baf;  // bandwidth amplification factor, if measured
+  std::optional<double> paf;  // packet amplification factor, if measured
+  std::string details_json;   // free-form JSON object with the measurement
+};
+
+struct CaseFilter {
+  std::string customer_id;                // empty: all customers
+  std::optional<cases::CaseState> state;  // exact state
+  bool active_only = false;               // state != closed
+  std::string classification_prefix;      // e.g. "vulnerable/ddos-amplifier/" or a full one
+  std::optional<core::IpAddress> source_ip;
+};
+
+class Store {
+ public:
+  // Takes over a connection and brings its schema up to date (migrations).
+  explicit Store(std::unique_ptr<Connection> connection);
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  // Opens the configured backend: SQLite at cfg.store_path (parent directory created) or
+  // PostgreSQL at cfg.store_dsn. Throws SqlError / std::runtime_error.
+  static std::unique_ptr<Store> open(const config::Config& cfg);
+  static std::unique_ptr<Store> open_sqlite(const std::string& path);
+  static std::unique_ptr<Store> open_postgres(const std::string& dsn);
+
+  Connection& sql() { return *conn_; }
+  std::string_view backend() const { return conn_->backend(); }
+  int schema_version();
+
+  // RAII transaction: rolls back unless commit() was called. Not nestable.
+  class Transaction {
+   public:
+    explicit Transaction(Connection& c);
+    ~Transaction();
+    Transaction(Transaction&& other) noexcept;
+    Transaction(const Transaction&) = delete;
+    Transaction& operator=(const Transaction&) = delete;
+    Transaction& operator=(Transaction&&) = delete;
+    void commit();
+
+   private:
+    Connection* conn_;
+  };
+  Transaction transaction() { return Transaction(*conn_); }
+
+  // ---- reports ----
+  struct AddedReport {
+    std::int64_t id = 0;
+    bool inserted = false;  // false: these bytes were ingested before (id is the earlier report)
+  };
+  // Stores the bytes keyed by sha256 (computed here). Existing sha256 -> inserted=false.
+  AddedReport add_report(std::string_view bytes, std::string_view input, core::Timestamp received);
+  // Sets what parsing found out (format, detail, counts).
+  void update_report(std::int64_t id, std::string_view format, std::string_view detail, std::int64_t events,
+                     std::int64_t issues);
+  std::optional<Report> report(std::int64_t id, bool with_bytes = false);
+  std::vector<Report> list_reports();
+
+  // ---- events ----
+  // Inserts an event (event_id = event.id(), json = event.to_json(), passed in so the caller can
+  // reuse buffers). Returns the row id, or nullopt when that event id is already stored.
+  std::optional<std::int64_t> add_event(std::int64_t report_id, const core::Event& event, std::string_view event_id,
+                                        std::string_view json, core::Timestamp time, std::string_view customer_id,
+                                        std::optional<std::int64_t> case_id);
+  std::optional<EventRow> event(std::int64_t row_id);
+  // Evidence of a case, oldest first; limit 0 = all.
+  std::vector<EventRow> case_events(std::int64_t case_id, std::size_t limit = 0);
+  // Events without a holder (never dropped), newest first; limit 0 = all.
+  std::vector<EventRow> unassigned_events(std::size_t limit = 0);
+  std::int64_t count_events();
+
+  // ---- parse issues ----
+  void add_issue(std::optional<std::int64_t> report_id, const formats::ParseIssue& issue);
+  std::vector<StoredIssue> issues(std::optional<std::int64_t> report_id);  // nullopt: import issues
+
+  // ---- customers ----
+  // Inserts or replaces the customer with this id.
+  void upsert_customer(const customers::Customer& c);
+  std::optional<customers::Customer> customer(std::string_view id);
+  std::vector<customers::Customer> list_customers();
+  // Adds a static assignment; false when the same (customer, prefix, valid_from, valid_to) exists.
+  bool add_assignment(const customers::StaticAssignment& a);
+  std::vector<customers::StaticAssignment> list_assignments();
+  // Adds a session. With a session_key, a second call for the same key merges: the earlier start
+  // and any known stop are kept (RADIUS Start + Stop records). Without a key, identical sessions
+  // (customer, prefix, ports, start) are not added twice. Returns true when something changed.
+  bool upsert_session(const customers::Session& s);
+  void for_each_session(const std::function<void(const customers::Session&)>& fn);
+  std::int64_t count_sessions();
+
+  // ---- cases (the lifecycle rules live in src/cases; these are plain reads and writes) ----
+  std::int64_t insert_case(const cases::Case& c);  // returns the new id (c.id is ignored)
+  void update_case(const cases::Case& c);          // all mutable fields, by c.id
+  void delete_case(std::int64_t id);               // only for a case that never got an event
+  std::optional<cases::Case> get_case(std::int64_t id);
+  // The case that is not closed for this key, if any.
+  std::optional<cases::Case> find_active_case(std::string_view customer_id, const core::Classification& cls,
+                                              const core::IpAddress& source_ip);
+  std::vector<cases::Case> list_cases(const CaseFilter& filter = {});
+  void add_transition(const cases::Transition& t);
+  std::vector<cases::Transition> case_history(std::int64_t case_id);
+
+  // ---- notifications (letters sent) ----
+  // Stores the letter and, for each case id, the case's state and event count at this moment
+  // (read from the cases table), and bumps the case's notification fields. Returns the new id.
+  // The state transition to kNotified is done by cases::CaseBook::record_letter, which calls this.
+  std::int64_t add_notification(const Notification& n);
+  std::optional<CaseNotification> last_notification(std::int64_t case_id);
+  std::vector<Notification> notifications(std::string_view customer_id = {});
+
+  // ---- probe results ----
+  std::int64_t add_probe_result(const ProbeResult& r);           // returns the new id
+  std::vector<ProbeResult> probe_results(std::int64_t case_id);  // oldest first
+  std::optional<ProbeResult> latest_probe_result(std::int64_t case_id);
+
+ private:
+  void migrate();
+  std::unique_ptr<Connection> conn_;
+};
+
+}  // namespace klartext::store

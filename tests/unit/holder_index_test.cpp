@@ -1,0 +1,167 @@
+// Tests for the holder index: fixed cases (dynamic IP changing hands, CGNAT) and a brute-force oracle.
+#include "customers/holder_index.hpp"
+
+#include <gtest/gtest.h>
+
+#include <random>
+
+namespace klartext::customers {
+namespace {
+
+core::Timestamp ts(const char* s) {
+  return *core::Timestamp::parse(s);
+}
+core::IpAddress ip(const char* s) {
+  return *core::IpAddress::parse(s);
+}
+core::IpPrefix pfx(const char* s) {
+  return *core::IpPrefix::parse(s);
+}
+
+std::string holder_of(const HolderIndex& idx, const char* a, const char* t,
+                      std::optional<std::uint16_t> port = std::nullopt) {
+  auto h = idx.lookup(ip(a), ts(t), port);
+  return h ? idx.customer_id(h->customer) : "-";
+}
+
+TEST(HolderIndex, DynamicAddressChangesHands) {
+  HolderIndex::Builder b;
+  b.add_static({"POOL", pfx("203.0.113.0/24"), std::nullopt, std::nullopt});
+  b.add_session({"K-2001", pfx("203.0.113.77"), {}, {}, ts("2026-11-26 22:00"), ts("2026-11-27 11:58"), "s1", ""});
+  b.add_session({"K-2002", pfx("203.0.113.77"), {}, {}, ts("2026-11-27 12:03"), std::nullopt, "s2", ""});
+  auto idx = b.build();
+  EXPECT_EQ(holder_of(idx, "203.0.113.77", "2026-11-27 03:10:00"), "K-2001");
+  EXPECT_EQ(holder_of(idx, "203.0.113.77", "2026-11-27 18:40:00"), "K-2002");
+  // Between the sessions the pool prefix is the holder; a session beats the pool.
+  EXPECT_EQ(holder_of(idx, "203.0.113.77", "2026-11-27 12:00:00"), "POOL");
+  EXPECT_EQ(holder_of(idx, "203.0.113.77", "2026-11-27 11:58:00"), "POOL");  // stop is exclusive
+  EXPECT_EQ(holder_of(idx, "203.0.113.78", "2026-11-27 03:10:00"), "POOL");
+  EXPECT_EQ(holder_of(idx, "198.51.100.1", "2026-11-27 03:10:00"), "-");
+  EXPECT_EQ(idx.lookup(ip("203.0.113.77"), ts("2026-11-27 03:10"))->kind, HolderKind::kSession);
+}
+
+TEST(HolderIndex, MostSpecificValidPrefixWins) {
+  HolderIndex::Builder b;
+  b.add_static({"BIG", pfx("198.51.100.0/24"), std::nullopt, std::nullopt});
+  b.add_static({"SMALL", pfx("198.51.100.0/28"), ts("2026-01-01"), ts("2027-01-01")});
+  b.add_static({"V6", pfx("2001:db8:100::/48"), std::nullopt, std::nullopt});
+  b.add_session({"PD", pfx("2001:db8:100:5500::/56"), {}, {}, ts("2026-11-27"), std::nullopt, "", ""});
+  auto idx = b.build();
+  EXPECT_EQ(holder_of(idx, "198.51.100.7", "2026-11-27"), "SMALL");
+  EXPECT_EQ(holder_of(idx, "198.51.100.7", "2025-11-27"), "BIG");
+  EXPECT_EQ(holder_of(idx, "198.51.100.7", "2027-01-01"), "BIG");
+  EXPECT_EQ(holder_of(idx, "198.51.100.20", "2026-11-27"), "BIG");
+  EXPECT_EQ(holder_of(idx, "2001:db8:100::7", "2026-11-27"), "V6");
+  EXPECT_EQ(holder_of(idx, "2001:db8:100:55ff::1", "2026-11-27 01:00"), "PD");
+  EXPECT_EQ(holder_of(idx, "2001:db8:100:55ff::1", "2026-11-26"), "V6");
+  EXPECT_EQ(holder_of(idx, "::ffff:198.51.100.7", "2026-11-27"), "SMALL");  // v4-mapped is IPv4
+}
+
+TEST(HolderIndex, CgnatPortRanges) {
+  HolderIndex::Builder b;
+  b.add_session({"K-2004", pfx("203.0.113.10"), 1024, 33279, ts("2026-11-01"), std::nullopt, "", ""});
+  b.add_session({"K-2005", pfx("203.0.113.10"), 33280, 65535, ts("2026-11-01"), std::nullopt, "", ""});
+  auto idx = b.build();
+  EXPECT_EQ(holder_of(idx, "203.0.113.10", "2026-11-27", 2000), "K-2004");
+  EXPECT_EQ(holder_of(idx, "203.0.113.10", "2026-11-27", 40000), "K-2005");
+  EXPECT_EQ(holder_of(idx, "203.0.113.10", "2026-11-27", 123), "-");
+  EXPECT_EQ(holder_of(idx, "203.0.113.10", "2026-11-27"), "-");  // shared address, no port: unknown
+}
+
+// The rules of holder_index.hpp, written the slow and obvious way.
+struct Oracle {
+  std::vector<Session> sessions;
+  std::vector<StaticAssignment> statics;
+
+  std::string lookup(const core::IpAddress& a, core::Timestamp t, std::optional<std::uint16_t> port) const {
+    const Session* best = nullptr;
+    std::size_t best_i = 0;
+    for (std::size_t i = 0; i < sessions.size(); ++i) {
+      const auto& s = sessions[i];
+      if (s.prefix.network().is_v4() != a.is_v4() || !s.prefix.contains(a)) continue;
+      if (t < s.start || (s.stop && t >= *s.stop)) continue;
+      bool ported = s.port_from.has_value();
+      if (ported && port && (*port < *s.port_from || *port > *s.port_to)) continue;
+      bool better = best == nullptr || s.prefix.length() > best->prefix.length() ||
+                    (s.prefix.length() == best->prefix.length() &&
+                     (s.start > best->start || (s.start == best->start && i > best_i)));
+      if (better) best = &s, best_i = i;
+    }
+    if (best != nullptr) return best->port_from && !port ? "-" : best->customer_id;
+    const StaticAssignment* sb = nullptr;
+    std::size_t sb_i = 0;
+    auto from = [](const StaticAssignment& x) { return x.valid_from ? x.valid_from->micros() : INT64_MIN; };
+    for (std::size_t i = 0; i < statics.size(); ++i) {
+      const auto& s = statics[i];
+      if (s.prefix.network().is_v4() != a.is_v4() || !s.prefix.contains(a)) continue;
+      if ((s.valid_from && t < *s.valid_from) || (s.valid_to && t >= *s.valid_to)) continue;
+      bool better =
+          sb == nullptr || s.prefix.length() > sb->prefix.length() ||
+          (s.prefix.length() == sb->prefix.length() && (from(s) > from(*sb) || (from(s) == from(*sb) && i > sb_i)));
+      if (better) sb = &s, sb_i = i;
+    }
+    return sb != nullptr ? sb->customer_id : "-";
+  }
+};
+
+TEST(HolderIndex, MatchesBruteForceOracleOnRandomData) {
+  std::mt19937_64 rng(20261127);
+  auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<std::uint64_t>(n)); };
+  // A small address space so that prefixes, sessions and queries collide often.
+  auto rand_v4 = [&] { return core::IpAddress::v4(0xC6336400u | static_cast<std::uint32_t>(pick(64))); };
+  auto rand_v6 = [&] {
+    core::IpAddress::Bytes b{0x20, 0x01, 0x0d, 0xb8};
+    b[6] = static_cast<std::uint8_t>(pick(4));
+    b[7] = static_cast<std::uint8_t>(pick(4) << 6);
+    b[15] = static_cast<std::uint8_t>(pick(8));
+    return core::IpAddress::v6(b);
+  };
+  auto rand_time = [&] { return core::Timestamp::from_seconds(pick(100)); };
+  for (int round = 0; round < 20; ++round) {
+    Oracle o;
+    HolderIndex::Builder b;
+    int n_static = pick(30), n_sess = pick(60);
+    for (int i = 0; i < n_static; ++i) {
+      bool v6 = pick(3) == 0;
+      auto a = v6 ? rand_v6() : rand_v4();
+      int len = v6 ? 32 + pick(97) : 24 + pick(9);
+      StaticAssignment s{"S" + std::to_string(pick(10)), core::IpPrefix(a.masked(len), len), {}, {}};
+      if (pick(2) != 0) s.valid_from = rand_time();
+      if (pick(2) != 0) s.valid_to = rand_time();
+      if (pick(4) == 0 && !s.valid_to && s.valid_from) s.valid_to = s.valid_from;  // empty interval
+      o.statics.push_back(s);
+      b.add_static(s);
+    }
+    for (int i = 0; i < n_sess; ++i) {
+      bool v6 = pick(3) == 0;
+      auto a = v6 ? rand_v6() : rand_v4();
+      int len = v6 ? (pick(2) != 0 ? 128 : 56 + pick(9)) : (pick(5) != 0 ? 32 : 28 + pick(5));
+      Session s;
+      s.customer_id = "D" + std::to_string(pick(10));
+      s.prefix = core::IpPrefix(a.masked(len), len);
+      s.start = rand_time();
+      if (pick(3) != 0) s.stop = core::Timestamp::from_micros(s.start.micros() + pick(40) * 1'000'000);
+      if (pick(5) == 0) {
+        auto lo = static_cast<std::uint16_t>(pick(100));
+        s.port_from = lo;
+        s.port_to = static_cast<std::uint16_t>(lo + pick(50));
+      }
+      o.sessions.push_back(s);
+      b.add_session(s);
+    }
+    auto idx = b.build();
+    for (int q = 0; q < 2000; ++q) {
+      auto a = pick(3) == 0 ? rand_v6() : rand_v4();
+      auto t = core::Timestamp::from_micros(rand_time().micros() + pick(2) * 500'000);
+      std::optional<std::uint16_t> port;
+      if (pick(2) != 0) port = static_cast<std::uint16_t>(pick(160));
+      auto h = idx.lookup(a, t, port);
+      std::string got = h ? idx.customer_id(h->customer) : "-";
+      ASSERT_EQ(got, o.lookup(a, t, port))
+          << "round " << round << " ip " << a.to_string() << " t " << t.to_iso() << " port " << (port ? *port : -1);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace klartext::customers

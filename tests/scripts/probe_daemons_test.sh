@@ -164,11 +164,15 @@ run 127.0.0.3 --source 127.0.0.1 \
   >"$T/monlist.jsonl"
 run 127.0.0.1 --service memcached --param "command=get big" --source 127.0.0.1 >"$T/memcached_big.jsonl"
 run ::1 --service ntp-version,ntp-time --source ::1 >"$T/v6.jsonl"
+# The non-amplifying control (chrony cannot be installed beside ntpsec): a plain mode 3 time query
+# to ntpsec from a fresh, unprivileged source address.
+run 127.0.0.1 --service ntp-time --source 127.0.0.4 >"$T/control.jsonl"
 sleep 0.5
 kill -INT $CAP
 wait $CAP 2>/dev/null
 
-cat "$T"/all_open.jsonl "$T"/all_closed.jsonl "$T"/monlist.jsonl "$T"/memcached_big.jsonl "$T"/v6.jsonl >"$T/results.jsonl"
+cat "$T"/all_open.jsonl "$T"/all_closed.jsonl "$T"/monlist.jsonl "$T"/memcached_big.jsonl "$T"/v6.jsonl \
+  "$T"/control.jsonl >"$T/results.jsonl"
 {
   tshark -r "$T/cap.pcapng" -Y "ip && udp && !icmp" -T fields \
     -e ip.src -e udp.srcport -e ip.dst -e udp.dstport -e udp.length 2>/dev/null
@@ -216,7 +220,7 @@ check "ntpsec mode 6 READVAR from 127.0.0.1: amplifier" is "$O" ntp-version 'r["
 check "ntpsec mode 6 READVAR from 127.0.0.2: no answer (noquery)" is "$C" ntp-version 'r["verdict"]' no-answer
 check "ntpsec mode 6 version string decoded" is "$O" ntp-version 'd.get("version","").startswith("ntpd ntpsec")' True
 check "ntpsec never answers mode 7" is "$O" ntp-monitor 'r["verdict"]' no-answer
-check "control: ntpsec mode 3 from 127.0.0.2 responds, BAF 1" is "$C" ntp-time '(r["verdict"], r["baf"])' "('responds', 1.0)"
+check "control: ntpsec mode 3 from 127.0.0.4 responds, BAF 1" is "$T/control.jsonl" ntp-time '(r["verdict"], r["baf"])' "('responds', 1.0)"
 check "memcached stats over UDP: amplifier" is "$O" memcached 'r["verdict"]' amplifier
 check "memcached version decoded" is "$O" memcached 'bool(d.get("version"))' True
 check "memcached get of 500 kB: every announced datagram received" \

@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <limits>
 #include <queue>
 #include <random>
 #include <unordered_map>
@@ -135,6 +136,7 @@ class RateLimiter {
 
 struct Slot {
   bool active = false;
+  std::size_t target = 0;  // index into the per-target queues (spacing)
   std::uint32_t generation = 0;
   std::size_t job = 0;
   UniqueFd fd;
@@ -159,6 +161,7 @@ struct Deadline {
 struct TargetQueue {
   std::vector<std::size_t> jobs;
   std::size_t next = 0;
+  Nanos last_send = std::numeric_limits<Nanos>::min() / 2;  // any request, retries included
 };
 
 class Run {
@@ -209,16 +212,21 @@ class Run {
 
   void launch_ready(Nanos now) {
     while (active_ < slots_.size() && !ready_.empty() && ready_.top().first <= now) {
-      if (!limiter_.take(now)) break;
       auto [at, t] = ready_.top();
-      ready_.pop();
       auto& q = targets_[t];
-      launch(q.jobs[q.next++], now);
+      if (Nanos earliest = q.last_send + to_ns(opt_.target_spacing); earliest > now) {
+        ready_.pop();  // a retry went to this address meanwhile: keep the spacing
+        ready_.push({earliest, t});
+        continue;
+      }
+      if (!limiter_.take(now)) break;
+      ready_.pop();
+      launch(q.jobs[q.next++], t, now);
       if (q.next < q.jobs.size()) ready_.push({now + to_ns(opt_.target_spacing), t});
     }
   }
 
-  void launch(std::size_t job_index, Nanos now) {
+  void launch(std::size_t job_index, std::size_t target, Nanos now) {
     const ProbeJob& job = jobs_[job_index];
     std::uint32_t idx = free_.back();
     free_.pop_back();
@@ -229,6 +237,7 @@ class Run {
     stats_.peak_in_flight = std::max(stats_.peak_in_flight, active_);
     ++stats_.probes;
     s.job = job_index;
+    s.target = target;
     s.datagrams.clear();
     s.kept_bytes = 0;
     s.answered = false;
@@ -295,6 +304,7 @@ class Run {
       return false;
     }
     ++s.result.requests_sent;
+    targets_[s.target].last_send = now_ns();
     ++stats_.packets_sent;
     stats_.bytes_sent += static_cast<std::uint64_t>(n);
     return true;
@@ -355,6 +365,10 @@ class Run {
       if (!s.active || s.generation != d.generation || s.deadline != d.at) continue;  // stale entry
       bool over = now - s.first_send >= to_ns(opt_.max_duration);
       if (!s.answered && !over && s.result.requests_sent <= static_cast<std::uint32_t>(opt_.retries)) {
+        if (Nanos earliest = targets_[s.target].last_send + to_ns(opt_.target_spacing); earliest > now) {
+          set_deadline(d.slot, earliest);
+          continue;
+        }
         if (!limiter_.take(now)) {
           set_deadline(d.slot, limiter_.next_token_at(now));
           continue;

@@ -122,5 +122,19 @@ TEST(ProbeEngine, GlobalRateLimitHolds) {
   EXPECT_GE(secs, 0.25);  // 30 packets at 100/s, one-packet burst: at least ~0.29 s
 }
 
+TEST(ProbeEngine, PerTargetSpacingHolds) {
+  Responder resp([](const std::string&, int) { return std::vector<std::string>{"q\r\n"}; });
+  auto o = fast();
+  o.rate_pps = 10000;
+  o.target_spacing = std::chrono::milliseconds(60);
+  std::vector<ProbeJob> jobs;
+  for (int i = 0; i < 5; ++i) jobs.push_back(job("qotd", "127.0.0.1", resp.port()));
+  auto t0 = std::chrono::steady_clock::now();
+  auto r = run(o, jobs);
+  auto secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_EQ(r.size(), 5u);
+  EXPECT_GE(secs, 0.24);  // four gaps of 60 ms between the five requests to one address
+}
+
 }  // namespace
 }  // namespace klartext::probe

@@ -27,5 +27,7 @@ void register_ingest(CLI::App& app);
 void register_customers(CLI::App& app);
 void register_cases(CLI::App& app);
 void register_knowledge(CLI::App& app);
+void register_check(CLI::App& app);
+void register_verify(CLI::App& app);
 
 }  // namespace klartext::cli

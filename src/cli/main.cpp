@@ -28,6 +28,8 @@ int main(int argc, char** argv) {
   register_customers(app);
   register_cases(app);
   register_knowledge(app);
+  register_check(app);
+  register_verify(app);
 
   try {
     app.parse(argc, argv);

@@ -241,10 +241,12 @@ std::vector<Report> Store::list_reports() {
 std::optional<std::int64_t> Store::add_event(std::int64_t report_id, const core::Event& event,
                                              std::string_view event_id, std::string_view json, core::Timestamp time,
                                              std::string_view customer_id, std::optional<std::int64_t> case_id) {
+  // The hot path of ingest: SQLite reports the row id without a RETURNING result set.
+  const bool sqlite = conn_->backend() == "sqlite";
   auto& st = conn_->prepare(
       "INSERT INTO events (event_id, report_id, classification, source_ip, source_port, time, severity, "
-      "customer_id, case_id, json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING "
-      "RETURNING id");
+      "customer_id, case_id, json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING" +
+      std::string(sqlite ? "" : " RETURNING id"));
   thread_local std::string cls, ip;
   cls.clear();
   const auto& c = event.classification();
@@ -273,6 +275,11 @@ std::optional<std::int64_t> Store::add_event(std::int64_t report_id, const core:
     st.bind(8, customer_id);
   }
   st.bind(9, case_id).bind(10, json);
+  if (sqlite) {
+    st.execute();
+    if (st.changes() == 0) return std::nullopt;
+    return st.last_insert_id();
+  }
   if (!st.step()) return std::nullopt;
   auto id = st.get_int(0);
   st.execute();

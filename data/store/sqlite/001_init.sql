@@ -90,7 +90,6 @@ CREATE TABLE events (
   json TEXT NOT NULL
 );
 CREATE INDEX events_case ON events (case_id) WHERE case_id IS NOT NULL;
-CREATE INDEX events_unassigned ON events (time) WHERE customer_id IS NULL;
 
 -- The evidence rows of each case.
 CREATE VIEW case_events AS SELECT case_id, id AS event_row_id FROM events WHERE case_id IS NOT NULL;

@@ -9,6 +9,7 @@ CREATE TABLE reports (
   received INTEGER NOT NULL,
   events INTEGER NOT NULL DEFAULT 0,
   issues INTEGER NOT NULL DEFAULT 0,
+  complete INTEGER NOT NULL DEFAULT 0,    -- 1 once every event of the report is stored
   bytes BLOB NOT NULL
 );
 

@@ -79,6 +79,7 @@ class SqliteStatement final : public Statement {
     return {p, static_cast<std::size_t>(sqlite3_column_bytes(stmt_.get(), column))};
   }
   std::int64_t changes() const override { return sqlite3_changes64(db_); }
+  std::int64_t last_insert_id() const override { return sqlite3_last_insert_rowid(db_); }
 
  private:
   void check(int rc) {
@@ -104,9 +105,12 @@ class SqliteConnection final : public Connection {
     sqlite3_busy_timeout(db_.get(), 10'000);
     // WAL: readers (cases, notify) never block the ingest writer; NORMAL sync is durable at
     // checkpoints and safe against corruption, which is the right trade for bulk ingest.
+    // 16 KiB pages (new databases only; must precede WAL): fewer B-tree splits for event rows.
+    // A 256 MiB page cache keeps the random-key indexes (event ids, case keys) of a million-row
+    // ingest resident; with 64 MiB the ingest slowed down superlinearly.
     exec_script(
-        "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
-        "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-65536;");
+        "PRAGMA page_size=16384; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
+        "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-262144;");
   }
 
   std::string_view backend() const override { return "sqlite"; }

@@ -6,8 +6,10 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <charconv>
 #include <cmath>
+#include <cstring>
 #include <deque>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -53,6 +55,7 @@ std::string_view intern_key(std::string_view key) {
 
 void Event::clear() {
   size_ = 0;
+  key_mask_ = {};
   raw.clear();
   classification_ = Classification::undetermined();
   source_ip_.reset();
@@ -64,13 +67,36 @@ void Event::clear() {
   severity_ = Severity::kUnknown;
 }
 
+namespace {
+
+// Keys are mostly interned views: equal pointers decide at once, different sizes too.
+inline bool same_key(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && (a.data() == b.data() || std::memcmp(a.data(), b.data(), a.size()) == 0);
+}
+
+}  // namespace
+
 Field& Event::slot(std::string_view key) {
-  for (std::size_t i = 0; i < size_; ++i) {
-    if (fields_[i].key == key) return fields_[i];
+  // A 256-bit filter over (size and three bytes) of the keys present: most keys set on a fresh event
+  // are new, and the filter tells so without comparing against every field.
+  unsigned bit = 0;
+  if (!key.empty()) {
+    const auto* k = reinterpret_cast<const unsigned char*>(key.data());
+    const std::size_t n = key.size();
+    bit = (static_cast<unsigned>(n) * 0x9Eu + k[n - 1] * 7u + k[n > 1 ? n - 2 : 0] * 13u + k[n / 2] * 3u) & 255u;
   }
+  const std::uint64_t mask = std::uint64_t{1} << (bit & 63u);
+  if ((key_mask_[bit >> 6] & mask) != 0) {
+    for (std::size_t i = 0; i < size_; ++i) {
+      if (same_key(fields_[i].key, key)) return fields_[i];
+    }
+  }
+  key_mask_[bit >> 6] |= mask;
   if (size_ == fields_.size()) fields_.emplace_back();
   Field& f = fields_[size_++];
-  f.key = intern_key(key);
+  // Events are reused with the same fields in the same order: the slot usually still holds this
+  // key from the previous event, already interned (saves the locked intern table lookup).
+  if (!same_key(f.key, key)) f.key = intern_key(key);
   return f;
 }
 
@@ -115,7 +141,7 @@ bool Event::erase(std::string_view key) {
 
 const Field* Event::find(std::string_view key) const {
   for (std::size_t i = 0; i < size_; ++i) {
-    if (fields_[i].key == key) return &fields_[i];
+    if (same_key(fields_[i].key, key)) return &fields_[i];
   }
   return nullptr;
 }
@@ -209,50 +235,79 @@ std::string sha256_hex(std::string_view bytes) {
   return out;
 }
 
-std::string Event::id() const {
-  XXH3_state_t* st = XXH3_createState();
-  XXH3_128bits_reset(st);
-  auto provider = get("feed.provider").value_or("");
-  auto name = get("feed.name").value_or("");
-  XXH3_128bits_update(st, provider.data(), provider.size());
-  XXH3_128bits_update(st, "\0", 1);
-  XXH3_128bits_update(st, name.data(), name.size());
-  XXH3_128bits_update(st, "\0", 1);
-  XXH3_128bits_update(st, raw.data(), raw.size());
-  XXH128_hash_t h = XXH3_128bits_digest(st);
-  XXH3_freeState(st);
+namespace {
+
+// XXH3-128 of provider \0 name \0 raw, as 32 hex digits into `out`.
+void event_id_hex(const Event& e, char out[32]) {
+  thread_local std::string buf;
+  // Interned once, so the lookups below compare addresses.
+  static const std::string_view kProvider = intern_key("feed.provider");
+  static const std::string_view kName = intern_key("feed.name");
+  auto provider = e.get(kProvider).value_or("");
+  auto name = e.get(kName).value_or("");
+  buf.clear();
+  buf.append(provider);
+  buf.push_back('\0');
+  buf.append(name);
+  buf.push_back('\0');
+  buf.append(e.raw);
+  XXH128_hash_t h = XXH3_128bits(buf.data(), buf.size());
   static constexpr char kHex[] = "0123456789abcdef";
-  std::string out(32, '0');
   for (int i = 0; i < 16; ++i) {
-    out[static_cast<std::size_t>(i)] = kHex[(h.high64 >> (60 - 4 * i)) & 0xf];
-    out[static_cast<std::size_t>(16 + i)] = kHex[(h.low64 >> (60 - 4 * i)) & 0xf];
+    out[i] = kHex[(h.high64 >> (60 - 4 * i)) & 0xf];
+    out[16 + i] = kHex[(h.low64 >> (60 - 4 * i)) & 0xf];
   }
-  return out;
 }
 
-void append_json_string(std::string& out, std::string_view s) {
+}  // namespace
+
+std::string Event::id() const {
+  char hex[32];
+  event_id_hex(*this, hex);
+  return std::string(hex, sizeof hex);
+}
+
+namespace {
+
+// Pointer-level writers: the caller provides room (2 + 6 * size for a JSON string, 4/3 * size + 4
+// for base64), so the hot loop has no capacity checks.
+char* write_json_string(char* o, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
-  out.push_back('"');
+  *o++ = '"';
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
   const auto* end = p + s.size();
   while (p < end) {
-    // Copy runs of plain ASCII in one go.
+    // Copy runs of plain ASCII in one go; find their end 8 bytes at a time.
     const unsigned char* run = p;
+    while (end - p >= 8) {
+      std::uint64_t w;
+      std::memcpy(&w, p, 8);
+      constexpr std::uint64_t kOnes = 0x0101010101010101ull, kHigh = 0x8080808080808080ull;
+      auto zero_byte = [](std::uint64_t x) { return (x - kOnes) & ~x & kHigh; };
+      std::uint64_t special = (w | (w - kOnes * 0x20)) & kHigh;  // >= 0x80 or < 0x20 (may over-report)
+      special |= zero_byte(w ^ (kOnes * '"')) | zero_byte(w ^ (kOnes * '\\'));
+      if (special != 0) break;
+      p += 8;
+    }
     while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\') ++p;
-    out.append(reinterpret_cast<const char*>(run), static_cast<std::size_t>(p - run));
+    std::memcpy(o, run, static_cast<std::size_t>(p - run));
+    o += p - run;
     if (p == end) break;
     unsigned char c = *p;
     if (c < 0x80) {
+      *o++ = '\\';
       switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
+        case '"': *o++ = '"'; break;
+        case '\\': *o++ = '\\'; break;
+        case '\n': *o++ = 'n'; break;
+        case '\r': *o++ = 'r'; break;
+        case '\t': *o++ = 't'; break;
         default:
-          out += "\\u00";
-          out += kHex[c >> 4];
-          out += kHex[c & 0xf];
+          *o++ = 'u';
+          *o++ = '0';
+          *o++ = '0';
+          *o++ = kHex[c >> 4];
+          *o++ = kHex[c & 0xf];
       }
       ++p;
       continue;
@@ -268,30 +323,56 @@ void append_json_string(std::string& out, std::string_view s) {
              (cp >= 0xd800 && cp <= 0xdfff));
     }
     if (ok) {
-      out.append(reinterpret_cast<const char*>(p), static_cast<std::size_t>(len));
+      std::memcpy(o, p, static_cast<std::size_t>(len));
+      o += len;
       p += len;
     } else {
-      out += "\xEF\xBF\xBD";
+      std::memcpy(o, "\xEF\xBF\xBD", 3);
+      o += 3;
       ++p;
     }
   }
-  out.push_back('"');
+  *o++ = '"';
+  return o;
 }
 
-void append_base64(std::string& out, std::string_view bytes) {
+constexpr std::size_t json_string_bound(std::size_t n) {
+  return 2 + 6 * n;
+}
+constexpr std::size_t base64_size(std::size_t n) {
+  return (n + 2) / 3 * 4;
+}
+
+char* write_base64(char* o, std::string_view bytes) {
   static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  // 12 bits -> two output characters at once (as they lie in memory).
+  static const std::array<std::uint16_t, 4096> kPairs = [] {
+    std::array<std::uint16_t, 4096> t{};
+    for (int i = 0; i < 4096; ++i) {
+      const char two[2] = {kAlphabet[i >> 6], kAlphabet[i & 63]};
+      std::memcpy(&t[static_cast<std::size_t>(i)], two, 2);
+    }
+    return t;
+  }();
   const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
   std::size_t n = bytes.size();
-  std::size_t old = out.size();
-  out.resize(old + (n + 2) / 3 * 4);
-  char* o = out.data() + old;
   std::size_t i = 0;
+  // Six input bytes -> eight characters per step, from one 8-byte load.
+  for (; i + 8 <= n; i += 6) {
+    std::uint64_t v;
+    std::memcpy(&v, p + i, 8);
+    if constexpr (std::endian::native == std::endian::little) v = __builtin_bswap64(v);  // big-endian view
+    std::uint64_t out = std::uint64_t{kPairs[(v >> 52) & 0xfff]} | (std::uint64_t{kPairs[(v >> 40) & 0xfff]} << 16) |
+                        (std::uint64_t{kPairs[(v >> 28) & 0xfff]} << 32) |
+                        (std::uint64_t{kPairs[(v >> 16) & 0xfff]} << 48);
+    std::memcpy(o, &out, 8);
+    o += 8;
+  }
   for (; i + 3 <= n; i += 3) {
     std::uint32_t v = (std::uint32_t{p[i]} << 16) | (std::uint32_t{p[i + 1]} << 8) | p[i + 2];
-    *o++ = kAlphabet[v >> 18];
-    *o++ = kAlphabet[(v >> 12) & 63];
-    *o++ = kAlphabet[(v >> 6) & 63];
-    *o++ = kAlphabet[v & 63];
+    std::memcpy(o, &kPairs[v >> 12], 2);
+    std::memcpy(o + 2, &kPairs[v & 0xfff], 2);
+    o += 4;
   }
   if (i < n) {
     std::uint32_t v = std::uint32_t{p[i]} << 16;
@@ -301,6 +382,28 @@ void append_base64(std::string& out, std::string_view bytes) {
     *o++ = i + 1 < n ? kAlphabet[(v >> 6) & 63] : '=';
     *o++ = '=';
   }
+  return o;
+}
+
+// A per-thread scratch area of at least `n` bytes (grows, never shrinks).
+char* scratch_area(std::size_t n) {
+  thread_local std::string buf;
+  if (buf.size() < n) buf.resize(std::max(n, 2 * buf.size()));
+  return buf.data();
+}
+
+}  // namespace
+
+void append_json_string(std::string& out, std::string_view s) {
+  char* start = scratch_area(json_string_bound(s.size()));
+  char* end = write_json_string(start, s);
+  out.append(start, static_cast<std::size_t>(end - start));
+}
+
+void append_base64(std::string& out, std::string_view bytes) {
+  std::size_t old = out.size();
+  out.resize(old + base64_size(bytes.size()));
+  write_base64(out.data() + old, bytes);
 }
 
 std::string base64_decode(std::string_view text) {
@@ -334,6 +437,10 @@ std::string base64_decode(std::string_view text) {
 
 void Event::append_json(std::string& out) const {
   // Sort field pointers by key; "event.id" and "raw" are merged in at their sorted positions.
+  // Streams of events share one key sequence, so the last order is reused when the keys (interned
+  // views, compared by address) are the same as last time.
+  thread_local std::vector<const char*> last_keys;
+  thread_local std::vector<std::uint32_t> last_order;
   std::array<const Field*, 256> small{};
   std::vector<const Field*> large;
   const Field** order = small.data();
@@ -341,49 +448,75 @@ void Event::append_json(std::string& out) const {
     large.resize(size_);
     order = large.data();
   }
-  for (std::size_t i = 0; i < size_; ++i) order[i] = &fields_[i];
-  std::sort(order, order + size_, [](const Field* a, const Field* b) { return a->key < b->key; });
+  bool same = last_keys.size() == size_;
+  for (std::size_t i = 0; same && i < size_; ++i) same = last_keys[i] == fields_[i].key.data();
+  if (same) {
+    for (std::size_t i = 0; i < size_; ++i) order[i] = &fields_[last_order[i]];
+  } else {
+    for (std::size_t i = 0; i < size_; ++i) order[i] = &fields_[i];
+    std::sort(order, order + size_, [](const Field* a, const Field* b) { return a->key < b->key; });
+    last_keys.resize(size_);
+    last_order.resize(size_);
+    for (std::size_t i = 0; i < size_; ++i) {
+      last_keys[i] = fields_[i].key.data();
+      last_order[i] = static_cast<std::uint32_t>(order[i] - fields_.data());
+    }
+  }
 
-  std::string event_id = id();
+  std::size_t bound = 128 + base64_size(raw.size());
+  for (std::size_t i = 0; i < size_; ++i)
+    bound += fields_[i].key.size() + 6 + json_string_bound(fields_[i].value.size());
+  char* const start = scratch_area(bound);
+  char* o = start;
+
+  char event_id[32];
+  event_id_hex(*this, event_id);
   bool wrote_id = false, wrote_raw = false;
   bool first = true;
-  out.push_back('{');
+  *o++ = '{';
   auto key = [&](std::string_view k) {
-    if (!first) out.push_back(',');
+    if (!first) *o++ = ',';
     first = false;
-    out.push_back('"');
-    out.append(k);
-    out += "\":";
+    *o++ = '"';
+    std::memcpy(o, k.data(), k.size());
+    o += k.size();
+    *o++ = '"';
+    *o++ = ':';
   };
   auto flush_special = [&](std::string_view upto) {
     if (!wrote_id && std::string_view("event.id") < upto) {
       key("event.id");
-      append_json_string(out, event_id);
+      *o++ = '"';
+      std::memcpy(o, event_id, sizeof event_id);
+      o += sizeof event_id;
+      *o++ = '"';
       wrote_id = true;
     }
     if (!wrote_raw && std::string_view("raw") < upto) {
       if (!raw.empty()) {
         key("raw");
-        out.push_back('"');
-        append_base64(out, raw);
-        out.push_back('"');
+        *o++ = '"';
+        o = write_base64(o, raw);
+        *o++ = '"';
       }
       wrote_raw = true;
     }
   };
   for (std::size_t i = 0; i < size_; ++i) {
     const Field* f = order[i];
-    flush_special(f->key);
+    if (!(wrote_id && wrote_raw)) flush_special(f->key);
     if (f->key == "event.id" || f->key == "raw") continue;
     key(f->key);
     if (f->kind == JsonKind::kString) {
-      append_json_string(out, f->value);
+      o = write_json_string(o, f->value);
     } else {
-      out.append(f->value);
+      std::memcpy(o, f->value.data(), f->value.size());
+      o += f->value.size();
     }
   }
   flush_special("\x7f");
-  out.push_back('}');
+  *o++ = '}';
+  out.append(start, static_cast<std::size_t>(o - start));
 }
 
 std::string Event::to_json() const {

@@ -1,6 +1,7 @@
 // The normalized event: flat dotted fields (IntelMQ harmonization names) with typed core values.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -82,6 +83,7 @@ class Event {
 
   std::vector<Field> fields_;
   std::size_t size_ = 0;
+  std::array<std::uint64_t, 4> key_mask_{};  // filter of keys present (see slot())
   Classification classification_ = Classification::undetermined();
   std::optional<IpAddress> source_ip_, destination_ip_;
   std::optional<std::uint16_t> source_port_, destination_port_;

@@ -68,7 +68,15 @@ std::string make_excerpt(std::string_view bytes, std::size_t max) {
 
 void ParseContext::emit(const core::Event& event) {
   ++summary_.events;
-  ++summary_.classifications[event.classification().to_string()];
+  // Streams repeat one classification: count into the last map entry without building its key.
+  // (The size check notices a map changed through summary().)
+  if (last_count_ == nullptr || summary_.classifications.size() != last_size_ ||
+      !(event.classification() == last_classification_)) {
+    last_classification_ = event.classification();
+    last_count_ = &summary_.classifications[last_classification_.to_string()];
+    last_size_ = summary_.classifications.size();
+  }
+  ++*last_count_;
   if (summary_.kind == InputKind::kEmpty || summary_.kind == InputKind::kUnreadable) {
     summary_.kind = InputKind::kAbuseReport;
   }

@@ -94,6 +94,9 @@ class ParseContext {
   const Input& input_;
   int depth_;
   InputSummary summary_;
+  core::Classification last_classification_;  // emit(): entry of summary_.classifications last counted
+  std::uint64_t* last_count_ = nullptr;
+  std::size_t last_size_ = 0;
 };
 
 class Format {

@@ -1,4 +1,5 @@
 // The one registration point for input formats: add a format here, in its folder, and nowhere else.
+#include "formats/acns/acns.hpp"
 #include "formats/arf/arf.hpp"
 #include "formats/certnotice/certnotice.hpp"
 #include "formats/format.hpp"

@@ -4,6 +4,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <mutex>
 
 #include "core/embedded.hpp"
@@ -42,8 +43,9 @@ const std::vector<Phrase>& phrases(const std::string& data_dir) {
 
 bool is_ip_column(std::string_view name) {
   std::string n = lower(trim(name));
-  for (std::string_view k : {"ip", "ip address", "ip_address", "ipaddress", "ip-address", "ip-adresse", "src_ip",
-                             "source_ip", "source ip", "source", "src", "ip adresse", "host ip", "address"}) {
+  for (std::string_view k :
+       {"ip", "ip address", "ip_address", "ipaddress", "ip-address", "ip-adresse", "src_ip", "source_ip", "source ip",
+        "source", "src", "ip adresse", "host ip", "address", "client_ip", "source.ip", "src_addr", "source_address"}) {
     if (n == k) return true;
   }
   return false;
@@ -142,6 +144,13 @@ bool apply_column(core::Event& e, std::string_view column, std::string_view valu
     e.set("protocol.transport", lower(value));
     return false;
   }
+  if (c == "classification_taxonomy" || c == "classification.taxonomy" || c == "classification_type" ||
+      c == "classification.type" || c == "classification_identifier" || c == "classification.identifier") {
+    std::string key = c;
+    std::replace(key.begin(), key.end(), '_', '.');
+    e.set("extra.reported_" + key.substr(15), value);  // kept; validated in classify_row
+    return false;
+  }
   if (c == "malware" || c == "infection" || c == "botnet" || c == "malware_family") {
     e.set("malware.name", lower(value));
     return true;
@@ -186,7 +195,19 @@ bool parse_notice_text(ParseContext& ctx, std::string_view subject, std::string_
   std::size_t n = 0;
   auto emit = [&](core::Event& e, bool has_malware) {
     core::Classification cl = base;
-    if (has_malware && base.type != core::IncidentType::kInfectedSystem) {
+    // A row that carries a valid RSIT classification of its own (IntelMQ-style CSV from a CERT)
+    // is more specific than the notice's words.
+    auto rt = e.get("extra.reported_taxonomy");
+    auto ry = e.get("extra.reported_type");
+    bool own_class = false;
+    if (rt && ry) {
+      auto ri = e.get("extra.reported_identifier");
+      if (auto own = core::Classification::parse(*rt, *ry, ri ? *ri : std::string_view{})) {
+        cl = *own;
+        own_class = true;
+      }
+    }
+    if (has_malware && !own_class && base.type != core::IncidentType::kInfectedSystem) {
       // A malware family per address is the evidence of an infection, whatever the words say.
       cl = core::Classification::of(core::IncidentType::kInfectedSystem, "");
       e.set("extra.classification_basis", "evidence");
@@ -215,6 +236,20 @@ bool parse_notice_text(ParseContext& ctx, std::string_view subject, std::string_
       if (is_ip_column(header[i])) {
         ip_col = i;
         break;
+      }
+    }
+    if (ip_col == header.size() && header.size() >= 2) {
+      // Header names we do not know (other languages, other charsets): the column whose value
+      // in the first row is an address.
+      std::size_t peek = pos;
+      auto first = split_row(line_at(text, peek), sep);
+      if (first.size() == header.size()) {
+        for (std::size_t i = 0; i < first.size(); ++i) {
+          if (core::IpAddress::parse(trim(first[i])) && !core::IpAddress::parse(trim(header[i]))) {
+            ip_col = i;
+            break;
+          }
+        }
       }
     }
     if (ip_col == header.size() || header.size() < 2) continue;

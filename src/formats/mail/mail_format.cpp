@@ -1,12 +1,14 @@
 // The mail Format: RFC 5322 sniffing, the linking sink, and routing to the report parsers.
 #include <algorithm>
 
+#include "formats/acns/acns.hpp"
 #include "formats/arf/arf.hpp"
 #include "formats/certnotice/certnotice.hpp"
 #include "formats/freetext/freetext.hpp"
 #include "formats/iodef/iodef.hpp"
 #include "formats/mail/archive.hpp"
 #include "formats/mail/mail.hpp"
+#include "formats/shadowserver/shadowserver.hpp"
 #include "formats/spamcop/spamcop.hpp"
 #include "formats/xarf/xarf.hpp"
 
@@ -68,9 +70,13 @@ bool handle_attachment(ParseContext& ctx, const ParsedMail& mail, const std::str
     child.name = ctx.input().name + "#" + name;
     child.filename_hint = name;
     child.data = body;
+    // Not a Shadowserver report: a CERT's own table (IP column plus evidence columns).
+    if (shadowserver::format().sniff(child) == 0 && certnotice::parse_notice_text(ctx, mail.subject, body, mail)) {
+      return true;
+    }
     InputSummary s = ctx.parse_child(child);
     if (!s.format.empty() && s.format != "unknown") ctx.set_format(s.format, s.detail);
-    return true;
+    return s.events > 0 || s.kind == InputKind::kNotAReport;
   }
   return false;
 }
@@ -97,23 +103,36 @@ class MailFormat final : public Format {
  public:
   std::string_view name() const override { return "mail"; }
   int sniff(const Input& input) const override {
-    std::string_view d = input.data.substr(0, 8192);
+    std::string_view d = input.data.substr(0, 64 << 10);  // DKIM/ARC/Received blocks can be long
     if (d.starts_with("From ")) d.remove_prefix(std::min(d.size(), d.find('\n') + 1));
-    // The first line must be a header field; then a well-known mail header must appear before
-    // the empty line that ends the header block.
-    std::size_t colon = d.find(':');
-    std::size_t eol = d.find('\n');
-    if (colon == std::string_view::npos || colon == 0 || (eol != std::string_view::npos && colon > eol)) return 0;
-    for (char c : d.substr(0, colon)) {
-      if (c <= ' ' || c > '~') return 0;
-    }
-    std::size_t end = header_block_length(d, d.size());
-    std::string_view hdr = end == std::string_view::npos ? d : d.substr(0, end);
+    // Every line up to the empty line must be a header field or a continuation, and at least
+    // two well-known mail header fields must be among them.
     int known = 0;
-    for (std::string_view h : {"\nFrom:", "\nDate:", "\nSubject:", "\nReceived:", "\nMessage-ID:", "\nMIME-Version:",
-                               "\nTo:", "\nReturn-Path:", "\nContent-Type:"}) {
-      std::string probe = "\n" + std::string(hdr);
-      if (icontains(probe, h)) ++known;
+    std::size_t pos = 0;
+    while (pos < d.size()) {
+      std::size_t eol = d.find('\n', pos);
+      std::string_view line = d.substr(pos, (eol == std::string_view::npos ? d.size() : eol) - pos);
+      pos = eol == std::string_view::npos ? d.size() : eol + 1;
+      if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+      if (line.empty()) break;
+      if (line.front() == ' ' || line.front() == '\t') {
+        if (pos == line.size() + 1) return 0;  // a continuation cannot come first
+        continue;
+      }
+      std::size_t colon = line.find(':');
+      if (colon == std::string_view::npos || colon == 0) return 0;
+      for (char c : line.substr(0, colon)) {
+        if (c <= ' ' || c > '~') return 0;
+      }
+      std::string_view name = line.substr(0, colon);
+      for (std::string_view h : {"From", "Date", "Subject", "Received", "Message-ID", "MIME-Version", "To",
+                                 "Return-Path", "Content-Type", "Delivered-To"}) {
+        if (iequals(name, h)) {
+          ++known;
+          break;
+        }
+      }
+      if (known >= 2) return 60;
     }
     return known >= 2 ? 60 : 0;
   }
@@ -233,8 +252,8 @@ void parse_mail(ParseContext& ctx) {
   inner.set_format("mail");
   bool claimed = xarf::parse_xarf_json_mail(inner, mail) || arf::parse_arf(inner, mail) ||
                  xarf::parse_xarf_yaml_mail(inner, mail) || iodef::parse_iodef_mail(inner, mail) ||
-                 parse_attachments(inner, mail) || spamcop::parse_spamcop(inner, mail) ||
-                 certnotice::parse_cert_notice(inner, mail);
+                 acns::parse_acns_mail(inner, mail) || parse_attachments(inner, mail) ||
+                 spamcop::parse_spamcop(inner, mail) || certnotice::parse_cert_notice(inner, mail);
   if (!claimed) {
     if (std::string verdict = detect_acknowledgement(mail); !verdict.empty()) {
       ctx.set_format("mail", verdict);
@@ -248,6 +267,7 @@ void parse_mail(ParseContext& ctx) {
     report.from = mail.from_address;
     report.sent = mail.date;
     report.feed_provider = mail.from_domain;
+    inner.summary().detail.clear();
     inner.set_format("free-text");
     freetext::parse_free_text(inner, report);
   }

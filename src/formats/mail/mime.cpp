@@ -4,6 +4,7 @@
 #include <gmime/gmime.h>
 
 #include <algorithm>
+#include <array>
 #include <memory>
 #include <mutex>
 
@@ -128,9 +129,22 @@ class Walker {
 
 }  // namespace
 
+namespace {
+// ASCII lowercase table: an inline lookup instead of a library call per byte (hot in sniffing).
+constexpr std::array<unsigned char, 256> kLower = [] {
+  std::array<unsigned char, 256> t{};
+  for (int i = 0; i < 256; ++i)
+    t[static_cast<std::size_t>(i)] = static_cast<unsigned char>(i >= 'A' && i <= 'Z' ? i + 32 : i);
+  return t;
+}();
+inline unsigned char low(char c) {
+  return kLower[static_cast<unsigned char>(c)];
+}
+}  // namespace
+
 std::string lower(std::string_view s) {
   std::string out(s);
-  for (char& c : out) c = static_cast<char>(g_ascii_tolower(c));
+  for (char& c : out) c = static_cast<char>(low(c));
   return out;
 }
 
@@ -145,15 +159,25 @@ std::string_view trim(std::string_view s) {
 }
 
 bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && g_ascii_strncasecmp(a.data(), b.data(), a.size()) == 0;
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (low(a[i]) != low(b[i])) return false;
+  }
+  return true;
 }
 
 bool icontains(std::string_view hay, std::string_view needle) {
   if (needle.empty()) return true;
   if (hay.size() < needle.size()) return false;
-  auto it = std::search(hay.begin(), hay.end(), needle.begin(), needle.end(),
-                        [](char a, char b) { return g_ascii_tolower(a) == g_ascii_tolower(b); });
-  return it != hay.end();
+  const unsigned char first = low(needle[0]);
+  const std::size_t last = hay.size() - needle.size();
+  for (std::size_t i = 0; i <= last; ++i) {
+    if (low(hay[i]) != first) continue;
+    std::size_t k = 1;
+    while (k < needle.size() && low(hay[i + k]) == low(needle[k])) ++k;
+    if (k == needle.size()) return true;
+  }
+  return false;
 }
 
 HeaderFields parse_header_block(std::string_view text) {

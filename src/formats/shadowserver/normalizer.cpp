@@ -208,13 +208,18 @@ void Normalizer::problem(std::string code, std::string reason, std::string_view 
 
 const Normalizer::Resolved& Normalizer::resolve(std::string_view taxonomy, std::string_view type,
                                                 std::string_view identifier) {
+  const bool constant = has_const_taxonomy_ && has_const_type_ && has_const_identifier_;
+  if (constant && fixed_ != nullptr) return *fixed_;  // the usual case: one label for the whole file
   resolve_key_.assign(taxonomy);
   resolve_key_ += '/';
   resolve_key_ += type;
   resolve_key_ += '/';
   resolve_key_ += identifier;
   auto it = resolved_.find(resolve_key_);
-  if (it != resolved_.end()) return it->second;
+  if (it != resolved_.end()) {
+    if (constant) fixed_ = &it->second;
+    return it->second;
+  }
 
   Resolved r;
   if (!taxonomy.empty() || !type.empty() || !identifier.empty()) r.feed_label = resolve_key_;
@@ -246,7 +251,9 @@ const Normalizer::Resolved& Normalizer::resolve(std::string_view taxonomy, std::
     }
   }
   r.classification = std::move(*c);
-  return resolved_.emplace(resolve_key_, std::move(r)).first->second;
+  const Resolved& out = resolved_.emplace(resolve_key_, std::move(r)).first->second;
+  if (constant) fixed_ = &out;
+  return out;
 }
 
 bool Normalizer::normalize(const std::vector<std::string_view>& fields, std::string_view row_bytes,

@@ -112,7 +112,8 @@ class Normalizer {
   bool usable_ = true;
   std::vector<Problem> file_problems_;
   std::vector<Problem> problems_;
-  std::unordered_map<std::string, Resolved> resolved_;
+  std::unordered_map<std::string, Resolved> resolved_;  // node-based: references stay valid
+  const Resolved* fixed_ = nullptr;
   std::string resolve_key_;
   std::string scratch_;
   std::string feed_name_, feed_code_, feed_doc_;

@@ -9,6 +9,7 @@
 #include "formats/mail/mail.hpp"
 #include "formats/mail/report_types.hpp"
 #include "formats/xarf/evidence.hpp"
+#include "knowledge/knowledge.hpp"
 
 namespace klartext::formats::xarf {
 
@@ -139,6 +140,26 @@ std::optional<std::uint16_t> parse_port(std::string_view s) {
   return static_cast<std::uint16_t>(v);
 }
 
+// An open service that the knowledge base knows as a UDP amplifier, reached over UDP (or with the
+// transport unstated but the service only ever exposed over UDP by the amplifier table), is the
+// precise vulnerable/ddos-amplifier class; otherwise the generic open-service class stays.
+core::Classification refine_open_service(const core::Classification& c, std::string_view service,
+                                         std::string_view transport, const std::string& data_dir) {
+  core::Classification out = c;
+  if (service.empty()) return out;
+  out.identifier = "open-" + lower(service);
+  if (!transport.empty() && !iequals(transport, "udp")) return out;
+  try {
+    const auto* amp = knowledge::KnowledgeBase::instance(data_dir).find_amplifier(lower(service));
+    if (amp != nullptr && (transport.empty() || iequals(amp->transport, transport)) && iequals(amp->transport, "udp")) {
+      return core::Classification::of(core::IncidentType::kDdosAmplifier, amp->identifier);
+    }
+  } catch (const std::exception&) {
+    // Knowledge data unreadable: keep the generic class.
+  }
+  return out;
+}
+
 // The evidence part of an X-ARF mail: the part after the report, or the one named by Attachment.
 std::string_view find_evidence(const mail::ParsedMail& mail, std::size_t report_index) {
   for (const auto& p : mail.parts) {
@@ -178,6 +199,12 @@ bool parse_xarf_yaml(ParseContext& ctx, std::string_view report, std::string_vie
   if (auto ev = classify_evidence(evidence); ev && (!c || c->type != ev->type)) {
     e.set("extra.classification_basis", "evidence");
     c = ev;
+  } else if (ev && c && c->identifier == "login-attack") {
+    c->identifier = ev->identifier;  // same class; the log names the service
+  }
+  if (c && c->type == core::IncidentType::kBruteForce && c->identifier == "login-attack" &&
+      !get(f, "Service").empty()) {
+    c->identifier = lower(get(f, "Service"));
   }
   e.set_classification(c ? *c : core::Classification::undetermined());
   if (!c) {
@@ -385,8 +412,8 @@ void emit_v4(ParseContext& ctx, const Json& j, std::string_view text, const mail
   }
   // An "open_service" report names its service; an amplifier service is a precise identifier.
   core::Classification cl = c ? *c : core::Classification::undetermined();
-  if (c && (type == "open_service" || type == "open") && !str(j, "service").empty()) {
-    cl.identifier = "open-" + lower(str(j, "service"));
+  if (c && (type == "open_service" || type == "open")) {
+    cl = refine_open_service(cl, str(j, "service"), str(j, "protocol"), ctx.options().data_dir);
   }
   e.set_classification(cl);
   std::string src = str(j, "source_identifier");
@@ -417,7 +444,10 @@ void emit_v3(ParseContext& ctx, const Json& j, std::string_view text, const mail
   require(ctx, r, {"ReportClass", "ReportType", "Date"}, "Report.");
   std::string cls = lower(str(r, "ReportClass"));
   std::string type = lower(str(r, "ReportType"));
-  ctx.set_format("xarf", "v" + str(j, "Version") + " " + cls + "/" + type);
+  // Built by appends: g++ 12 -O2 reports a false -Wrestrict for the chained operator+.
+  std::string detail = "v";
+  detail.append(str(j, "Version")).append(" ").append(cls).append("/").append(type);
+  ctx.set_format("xarf", detail);
   core::Event e = mail::new_event(mail, "xarf");
   if (j.contains("ReporterInfo") && j["ReporterInfo"].is_object()) {
     const Json& ri = j["ReporterInfo"];
@@ -428,8 +458,9 @@ void emit_v3(ParseContext& ctx, const Json& j, std::string_view text, const mail
   e.set("extra.report_type", cls + "/" + type);
   if (!c) ctx.issue("xarf-unknown-type", 0, 0, "XARF ReportClass/ReportType not in the table: " + cls + "/" + type);
   core::Classification cl = c ? *c : core::Classification::undetermined();
-  if (c && type == "openservice" && !str(r, "ServiceName").empty())
-    cl.identifier = "open-" + lower(str(r, "ServiceName"));
+  if (c && type == "openservice") {
+    cl = refine_open_service(cl, str(r, "ServiceName"), str(r, "TransportProtocol"), ctx.options().data_dir);
+  }
   e.set_classification(cl);
   std::string src = str(r, "SourceIp");
   if (src.empty()) src = str(r, "SourceUrl");
@@ -473,9 +504,9 @@ bool parse_xarf_json(ParseContext& ctx, std::string_view text, const mail::Parse
     }
     j = Json::parse(fixed, nullptr, false);
     if (j.is_discarded()) {
-      ctx.set_format("xarf", "invalid-json");
+      // Recorded; the mail's other parts (or its free text) may still say what happened.
       ctx.issue("xarf-json-invalid", 0, 0, "XARF report is not valid JSON", text.substr(0, 200));
-      return true;
+      return false;
     }
     ctx.issue("xarf-json-invalid", 0, 0, "XARF report is not valid JSON (bare n/a values); read after repair",
               text.substr(0, 200));

@@ -1,0 +1,30 @@
+// Fuzz target: the XML reader and the IODEF mapping.
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "formats/iodef/iodef.hpp"
+
+namespace {
+class NullSink : public klartext::formats::Sink {
+ public:
+  void on_event(const klartext::core::Event&) override {}
+  void on_issue(const klartext::formats::ParseIssue&) override {}
+};
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  using namespace klartext::formats;
+  NullSink sink;
+  ParseOptions options;
+  Input in;
+  in.name = "fuzz.xml";
+  in.data = std::string_view(reinterpret_cast<const char*>(data), size);
+  ParseContext ctx(sink, options, in);
+  mail::ParsedMail none;
+  try {
+    iodef::parse_iodef(ctx, in.data, none);
+  } catch (const std::exception&) {
+  }
+  return 0;
+}

@@ -19,6 +19,7 @@ const std::vector<const Format*>& all_formats() {
   static const std::vector<const Format*> kFormats = {
       &shadowserver::format(), &mail::mail_format(),   &xarf::xarf_yaml_format(),  &xarf::xarf_json_format(),
       &arf::arf_format(),      &iodef::iodef_format(), &spamcop::spamcop_format(), &certnotice::cert_notice_format(),
+      text_format(),
   };
   return kFormats;
 }

@@ -5,6 +5,7 @@
 #include <array>
 #include <cctype>
 #include <cstring>
+#include <map>
 
 namespace klartext::formats::freetext {
 namespace {
@@ -232,10 +233,21 @@ std::optional<int> parse_zone(Cursor& c) {
   }
   bool paren = c.eat('(');
   std::string_view w = c.word();
+  if (iequals(w, "uhr") || iequals(w, "h") ||
+      (paren && (iequals(w, "heure") || iequals(w, "hora") || iequals(w, "ora") || iequals(w, "uur") ||
+                 iequals(w, "time") || iequals(w, "zone")))) {
+    c.skip_spaces();
+    w = c.word();
+    if (w.empty()) {
+      c.i = save;
+      return std::nullopt;
+    }
+  }
   if (!w.empty() && w.size() <= 5) {
     if (iequals(w, "utc") || iequals(w, "gmt") || iequals(w, "z")) {
       std::size_t after = c.i;
       int extra = 0;
+      if (c.peek() == ' ' && (c.peek(1) == '+' || c.peek(1) == '-')) ++c.i;  // "GMT +8"
       if (parse_numeric_offset(c, extra)) {
         off = extra;
       } else {
@@ -413,30 +425,34 @@ std::optional<FoundTime> time_at(std::string_view s, std::size_t p, std::optiona
 
 // ---- roles ------------------------------------------------------------------------------------
 
-constexpr std::array<std::string_view, 17> kSourceWords = {
-    "src", "source", "from",   "rhost",     "client", "attacker", "offender", "offending", "banned",
-    "ban", "von",    "abuser", "attacking", "origin", "remote",   "sender",   "de"};
+constexpr std::array<std::string_view, 20> kSourceWords = {
+    "src", "source", "from",      "rhost",  "client", "attacker", "offender", "offending", "banned", "ban",
+    "von", "abuser", "attacking", "origin", "remote", "sender",   "de",       "depuis",    "desde",  "vanaf"};
 constexpr std::array<std::string_view, 14> kDestinationWords = {
     "dst",     "dest",    "destination", "to",  "target", "targeted", "victim",
     "towards", "against", "dport",       "auf", "dst_ip", "dest_ip",  "->"};
+
+constexpr std::array<std::string_view, 7> kSourceHeaders = {
+    "x-originating-ip", "x-sourceip", "x-source-ip", "x-originatingip", "client-ip", "x-sender-ip", "x-remote-ip"};
 
 template <std::size_t N>
 bool in_set(const std::array<std::string_view, N>& set, std::string_view w) {
   return std::find(set.begin(), set.end(), w) != set.end();
 }
 
-// The last `n` words before `end` (lowercase, punctuation trimmed).
+// The last two words before `end` (lowercase, punctuation trimmed); the nearer one first. Words
+// further than a few characters of punctuation away do not belong to the address.
 std::array<std::string, 2> words_before(std::string_view line, std::size_t end) {
   std::array<std::string, 2> out;
   std::size_t i = end;
+  auto word_char = [](char c) { return is_alnum(c) || c == '_' || c == '-' || c == '>'; };
   for (std::size_t k = 0; k < out.size(); ++k) {
-    while (i > 0 && !is_alnum(line[i - 1]) && line[i - 1] != '>' && line[i - 1] != '_' && end - i < 8) --i;
+    std::size_t gap_start = i;
+    while (i > 0 && !word_char(line[i - 1]) && gap_start - i < 8) --i;
+    if (i > 0 && !word_char(line[i - 1])) break;  // too much punctuation in between
     std::size_t e = i;
-    while (i > 0 && (is_alnum(line[i - 1]) || line[i - 1] == '_' || line[i - 1] == '-' || line[i - 1] == '>') &&
-           e - i < 24)
-      --i;
+    while (i > 0 && word_char(line[i - 1]) && e - i < 24) --i;
     out[k] = to_lower(line.substr(i, e - i));
-    if (k == 0 && !out[0].empty() && end - e > 8) out[0].clear();  // too far away to belong to the address
   }
   return out;
 }
@@ -451,7 +467,7 @@ constexpr std::array<std::string_view, 14> kHostWords = {"server",   "servers", 
 Role role_from_words(const std::array<std::string, 2>& w) {
   if (in_set(kOurWords, w[1]) && in_set(kHostWords, w[0])) return Role::kDestination;
   if (in_set(kDestinationWords, w[0])) return Role::kDestination;
-  if (in_set(kSourceWords, w[0])) return Role::kSource;
+  if (in_set(kSourceWords, w[0]) || in_set(kSourceHeaders, w[0])) return Role::kSource;
   // "Destination IP: x", "Source address: x", "from host[x]"
   if (w[0] == "ip" || w[0] == "address" || w[0] == "addr" || w[0] == "host" || w[0] == "unknown" || w[0] == "port" ||
       w[0] == "adresse" || w[0] == "ipv4" || w[0] == "ipv6") {
@@ -518,6 +534,24 @@ bool heading_says_destination(std::string_view line) {
   return false;
 }
 
+}  // namespace
+
+// WHOIS output names networks and their holders, never the reported host.
+bool is_registry_line(std::string_view line) {
+  std::size_t p = line.find_first_not_of(" \t>");
+  if (p == std::string_view::npos) return false;
+  if (line[p] == '%') return true;
+  std::size_t colon = line.find(':', p);
+  if (colon == std::string_view::npos || colon - p > 16) return false;
+  std::string key = to_lower(line.substr(p, colon - p));
+  static constexpr std::array<std::string_view, 12> kKeys = {"inetnum", "inet6num", "netrange",  "cidr",
+                                                             "route",   "route6",   "nethandle", "parent",
+                                                             "netname", "descr",    "remarks",   "nserver"};
+  return std::find(kKeys.begin(), kKeys.end(), key) != kKeys.end();
+}
+
+namespace {
+
 std::optional<std::uint16_t> port_after(std::string_view line, std::size_t at, std::string_view keyword) {
   std::size_t k = 0;
   while ((k = line.find(keyword, k)) != std::string_view::npos) {
@@ -576,9 +610,11 @@ std::optional<int> zone_offset(std::string_view name) {
 }
 
 bool looks_defanged(std::string_view line) {
-  for (const Fang& f : kFangs) {
-    for (std::size_t i = 0; i + f.from.size() <= line.size(); ++i) {
-      if (istarts_with(line, i, f.from)) return true;
+  for (std::size_t i = 0; i < line.size(); ++i) {
+    char c = lower(line[i]);
+    if (c != '[' && c != '(' && c != '{' && c != 'h' && c != 'f') continue;
+    for (const Fang& f : kFangs) {
+      if (lower(f.from[0]) == c && istarts_with(line, i, f.from)) return true;
     }
   }
   return false;
@@ -684,15 +720,28 @@ std::vector<IpHit> find_ips(std::string_view t) {
       while (i + 1 < t.size() && (is_digit(t[i + 1]) || t[i + 1] == '.')) ++i;
       continue;
     }
-    if (j < t.size() && (is_alnum(t[j]) || t[j] == '_' || (t[j] == '.' && j + 1 < t.size() && is_digit(t[j + 1])))) {
+    std::optional<std::uint16_t> dotted_port;
+    if (j + 1 < t.size() && t[j] == '.' && is_digit(t[j + 1])) {
+      // tcpdump writes "192.0.2.1.51234 > ...": a fifth number is the port, a sixth makes it no address.
+      std::size_t p = j + 1;
+      unsigned pv = 0;
+      while (p < t.size() && is_digit(t[p]) && p - j <= 6) pv = pv * 10 + static_cast<unsigned>(t[p++] - '0');
+      bool end_ok = p >= t.size() || t[p] == ' ' || t[p] == ':' || t[p] == ',';
+      if (end_ok && p - j - 1 <= 5 && pv <= 65535 && t.find(" > ") != std::string_view::npos) {
+        dotted_port = static_cast<std::uint16_t>(pv);
+        j = p;
+      }
+    }
+    if (!dotted_port && j < t.size() &&
+        (is_alnum(t[j]) || t[j] == '_' || (t[j] == '.' && j + 1 < t.size() && is_digit(t[j + 1])))) {
       i = j;
       continue;
     }
     bool inside_v6 = false;
     for (const auto& [b, e] : covered) inside_v6 = inside_v6 || (i >= b && i < e);
     if (!inside_v6) {
-      IpHit h{core::IpAddress::v4(v), i, j, std::nullopt};
-      if (j + 1 < t.size() && t[j] == ':' && is_digit(t[j + 1])) {
+      IpHit h{core::IpAddress::v4(v), i, j, dotted_port};
+      if (!dotted_port && j + 1 < t.size() && t[j] == ':' && is_digit(t[j + 1])) {
         std::size_t p = j + 1;
         int pv = 0, n = 0;
         while (p < t.size() && is_digit(t[p]) && n < 6) pv = pv * 10 + (t[p++] - '0'), ++n;
@@ -779,9 +828,61 @@ Extraction extract(std::string_view subject, std::string_view body, const Extrac
     }
   }
 
+  // Quoted mail headers. In "Received: from A ([x]) by B ([y])" x is a relay, y a receiver;
+  // Authentication-Results/Received-SPF/X-Originating-IP name the sender; other headers name
+  // the reporter's own machinery and are no evidence about an address.
+  std::string header;  // lowercase name of the header the current line belongs to, or empty
+  bool received_by_seen = false;
+  auto header_start = [](std::string_view t) {
+    std::size_t p = t.find_first_not_of(" \t>");
+    return p == std::string_view::npos ? t.size() : p;
+  };
+  auto update_received_state = [&](std::string_view t, std::size_t line_index) {
+    if (line_index == kSubjectLine) return;
+    std::size_t p = header_start(t);
+    if (!header.empty() && p > 0 && (t[0] == ' ' || t[0] == '\t')) return;  // folded continuation
+    header.clear();
+    std::size_t colon = t.find(':', p);
+    if (colon == std::string_view::npos || colon == p || colon - p > 40) return;
+    for (std::size_t k = p; k < colon; ++k) {
+      if (!(is_alnum(t[k]) || t[k] == '-')) return;
+    }
+    std::string name = to_lower(t.substr(p, colon - p));
+    static constexpr std::array<std::string_view, 9> kMailHeaders = {
+        "received",    "authentication-results", "received-spf",   "arc-authentication-results",
+        "arc-seal",    "arc-message-signature",  "dkim-signature", "return-path",
+        "delivered-to"};
+    if (name.rfind("x-", 0) == 0 || in_set(kMailHeaders, name)) header = name;
+    if (name == "received") received_by_seen = false;
+  };
+  auto received_role = [&](std::string_view t, std::size_t at) -> std::optional<Role> {
+    std::string l = to_lower(t.substr(0, at));
+    std::size_t rec = l.rfind("received: from");
+    if (rec == std::string::npos && header.empty()) return std::nullopt;
+    if (rec == std::string::npos && header != "received") {
+      if (in_set(kSourceHeaders, header)) return Role::kSource;
+      if ((header == "authentication-results" || header == "received-spf" || header == "arc-authentication-results") &&
+          (l.find("sender ip is") != std::string::npos || l.find("client-ip=") != std::string::npos ||
+           l.find("designates") != std::string::npos)) {
+        return Role::kSource;
+      }
+      return Role::kDestination;  // no evidence about this address
+    }
+    std::size_t from = rec == std::string::npos ? 0 : rec;
+    bool by = l.find(" by ", from) != std::string::npos || (rec == std::string::npos && received_by_seen);
+    return by ? Role::kDestination : Role::kRelay;
+  };
+  auto after_line_received = [&](std::string_view t) {
+    if (header != "received") return;
+    std::string l = to_lower(t);
+    std::size_t rec = l.rfind("received: from");
+    std::size_t from = rec == std::string::npos ? 0 : rec;
+    if (l.find(" by ", from) != std::string::npos || l.find("by ", from) == header_start(t)) received_by_seen = true;
+    if (rec != std::string::npos && l.find(" by ", rec) == std::string::npos) received_by_seen = false;
+  };
   std::optional<TableHeader> table;
   std::size_t dest_section = static_cast<std::size_t>(-1);  // paragraph whose heading names targets
-  std::vector<std::string> url_seen;
+  std::map<std::string, std::size_t> url_seen;
   auto scan = [&](std::string_view original, std::size_t line_index) {
     std::string fanged;
     std::string_view t = original;
@@ -789,8 +890,9 @@ Extraction extract(std::string_view subject, std::string_view body, const Extrac
       fanged = refang(original);
       t = fanged;
     }
-    // URLs.
-    for (std::size_t k = 0; k < t.size();) {
+    update_received_state(t, line_index);
+    // URLs (not those of quoted mail headers such as List-Unsubscribe).
+    for (std::size_t k = 0; header.empty() && k < t.size();) {
       std::size_t h = std::string_view::npos;
       for (std::string_view scheme : {"http://", "https://", "ftp://"}) {
         for (std::size_t q = k; q + scheme.size() <= t.size(); ++q) {
@@ -808,26 +910,47 @@ Extraction extract(std::string_view subject, std::string_view body, const Extrac
       std::size_t end = e;
       while (end > h && std::strchr(".,;:!?)]}*", t[end - 1]) != nullptr) --end;
       std::string url(t.substr(h, end - h));
-      if (url.size() > 10 && std::find(url_seen.begin(), url_seen.end(), url) == url_seen.end() &&
-          url_seen.size() < 10000) {
-        url_seen.push_back(url);
-        ex.urls.push_back(url);
+      if (url.size() > 10 && url.size() < 4096) {
+        auto [it, inserted] = url_seen.try_emplace(url, ex.urls.size());
+        if (inserted) ex.urls.push_back({url, {}, false});
+        FoundUrl& fu = ex.urls[it->second];
+        if (fu.lines.empty() || fu.lines.back() != line_index) fu.lines.push_back(line_index);
+        fu.defanged = fu.defanged || !fanged.empty();
       }
       k = e;
     }
     // Addresses.
     auto hits = find_ips(t);
     if (hits.empty()) return;
+    if (line_index != kSubjectLine && is_registry_line(t)) return;
+    // "192.0.2.0 - 192.0.2.255" and "192.0.2.0/24" are ranges, not reported hosts.
+    std::vector<bool> skip(hits.size(), false);
+    for (std::size_t k = 0; k < hits.size(); ++k) {
+      if (hits[k].end < t.size() && t[hits[k].end] == '/' && hits[k].end + 1 < t.size() &&
+          is_digit(t[hits[k].end + 1])) {
+        skip[k] = true;
+      }
+      if (k + 1 < hits.size()) {
+        std::string_view between = t.substr(hits[k].end, hits[k + 1].begin - hits[k].end);
+        if (between.find('-') != std::string_view::npos && between.find_first_not_of(" -") == std::string_view::npos) {
+          skip[k] = skip[k + 1] = true;
+        }
+      }
+    }
     bool sshd = t.find("sshd[") != std::string_view::npos || t.find("sshd:") != std::string_view::npos;
     std::optional<std::uint16_t> dpt = port_after(t, 0, "DPT=");
     std::optional<core::IpAddress> dst;
     for (const IpHit& h : hits) {
       if (h.begin >= 4 && iequals(t.substr(h.begin - 4, 4), "DST=")) dst = h.ip;
     }
-    for (const IpHit& h : hits) {
+    for (std::size_t k = 0; k < hits.size(); ++k) {
+      const IpHit& h = hits[k];
+      if (skip[k]) continue;
       Mention m{h.ip, line_index, Role::kNeutral, h.port, std::nullopt, std::nullopt};
       if (line_index == kSubjectLine) {
         m.role = Role::kSource;
+      } else if (auto r = received_role(t, h.begin)) {
+        m.role = *r;
       } else {
         bool line_start = h.begin == t.find_first_not_of(" \t>[(\"'");
         auto w = words_before(t, h.begin);
@@ -872,6 +995,7 @@ Extraction extract(std::string_view subject, std::string_view body, const Extrac
       dest_section = line.paragraph + (i + 1 < ex.lines.size() && ex.lines[i + 1].paragraph != line.paragraph);
     }
     scan(line.text, i);
+    after_line_received(line.text);
   }
   return ex;
 }

@@ -13,7 +13,8 @@
 namespace klartext::formats::freetext {
 
 // What the text says an address does on one line.
-enum class Role : std::uint8_t { kNeutral, kSource, kDestination };
+// kRelay: the sending host of a quoted Received header; only the first hop (bottom-most) counts.
+enum class Role : std::uint8_t { kNeutral, kSource, kDestination, kRelay };
 
 // One timestamp found in the text, normalized to UTC.
 struct FoundTime {
@@ -37,13 +38,19 @@ struct Mention {
   std::optional<core::IpAddress> peer;            // DST= on a line where this is the source
 };
 
+struct FoundUrl {
+  std::string url;                 // refanged
+  std::vector<std::size_t> lines;  // where it is named (kSubjectLine for the subject)
+  bool defanged = false;           // the reporter defanged it: a reported URL, not a reference
+};
+
 inline constexpr std::size_t kSubjectLine = static_cast<std::size_t>(-1);
 
 struct Extraction {
   std::vector<TextLine> lines;
   std::vector<Mention> mentions;
-  std::vector<std::string> urls;  // refanged, in order of appearance, deduplicated
-  std::string zone_note;          // how times without a zone were read, e.g. "UTC+01:00 (stated in text)"
+  std::vector<FoundUrl> urls;  // refanged, in order of appearance, deduplicated
+  std::string zone_note;       // how times without a zone were read, e.g. "UTC+01:00 (stated in text)"
 };
 
 struct ExtractOptions {
@@ -71,6 +78,9 @@ std::optional<FoundTime> find_time(std::string_view text, std::optional<core::Ti
 // A sentence in the body that says which zone its times are in ("Timezone: GMT +8", "all times
 // are CET"); minutes east of UTC.
 std::optional<int> find_zone_statement(std::string_view body);
+
+// A line of WHOIS output (inetnum:, remarks:, % comments): names networks, never the reported host.
+bool is_registry_line(std::string_view line);
 
 // Offset of a zone abbreviation ("CET", "PDT", "MESZ"), minutes east of UTC.
 std::optional<int> zone_offset(std::string_view name);

@@ -35,7 +35,7 @@ bool header_name_line(std::string_view line) {
   if (colon == std::string_view::npos || colon == 0 || colon > 76) return false;
   for (std::size_t i = 0; i < colon; ++i) {
     char c = line[i];
-    if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return false;
+    if (c <= ' ' || c > '~') return false;  // RFC 5322 field names: printable ASCII except ':'
   }
   return true;
 }
@@ -73,9 +73,12 @@ SimpleMail split_headers(std::string_view data, std::size_t max_header_bytes) {
       if (m.is_mail) m.body = data.substr(std::min(pos, data.size()));
       return m;
     }
-    if ((line.front() == ' ' || line.front() == '\t') && last != nullptr) {
-      *last += ' ';
-      *last += line.substr(line.find_first_not_of(" \t"));
+    if (line.front() == ' ' || line.front() == '\t') {  // folded continuation
+      std::size_t text = line.find_first_not_of(" \t");
+      if (last != nullptr && text != std::string_view::npos) {
+        *last += ' ';
+        *last += line.substr(text);
+      }
       continue;
     }
     if (!header_name_line(line)) return m;
@@ -168,6 +171,13 @@ class TextFormat final : public Format {
     std::string decoded;
     std::string provider;
     if (m.is_mail) {
+      // A whole mail that the mail format's sniffing passed over (e.g. a header block longer than
+      // it looks at): the mail parser still reads it better than we do, with MIME decoding.
+      if (const Format* mail = find_format("mail"); mail != nullptr && mail != this) {
+        ctx.set_format(mail->name());
+        mail->parse(ctx);
+        return;
+      }
       ctx.set_format("text", "mail-headers");
       std::string enc = lower(m.encoding);
       if (enc.find("quoted-printable") != std::string::npos) {

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Golden tests of free text: tests/golden/freetext/<case>/input.* -> expected.jsonl (events) and
+# expected.summary (the --summary line and the issues). Args: klartext binary, source dir.
+# KLARTEXT_GOLDEN_UPDATE=1 rewrites the expected files (review them with git diff).
+set -uo pipefail
+bin=$(realpath "$1")
+src=$(realpath "$2")
+export TZ=UTC LC_ALL=C
+fail=0
+count=0
+for dir in "$src"/tests/golden/freetext/*/; do
+  input=$(ls "$dir" 2>/dev/null | grep -E '^input\.' | head -1)
+  [[ -n "$input" ]] || continue
+  count=$((count + 1))
+  tmp=$(mktemp -d)
+  # Run inside the case directory so the input name in the output is stable.
+  (cd "$dir" && "$bin" parse --summary --issues "$tmp/issues" "$input" >"$tmp/events" 2>"$tmp/stderr")
+  rc=$?
+  { grep '^{"input"' "$tmp/stderr"; cat "$tmp/issues"; } >"$tmp/summary"
+  if [[ $rc -ne 0 ]]; then
+    echo "FAIL ${dir#"$src"/}: exit $rc"; cat "$tmp/stderr"; fail=1
+  elif [[ "${KLARTEXT_GOLDEN_UPDATE:-}" == 1 ]]; then
+    cp "$tmp/events" "$dir/expected.jsonl"
+    cp "$tmp/summary" "$dir/expected.summary"
+  else
+    for f in jsonl summary; do
+      want="$dir/expected.$f"
+      got="$tmp/events"
+      [[ $f == summary ]] && got="$tmp/summary"
+      if ! diff -u "$want" "$got" >"$tmp/diff"; then
+        echo "FAIL ${dir#"$src"/} expected.$f"; head -40 "$tmp/diff"; fail=1
+      fi
+    done
+  fi
+  rm -rf "$tmp"
+done
+echo "free-text golden cases: $count"
+[[ $count -gt 0 ]] || exit 77
+exit $fail

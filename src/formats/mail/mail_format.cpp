@@ -132,7 +132,9 @@ class MailFormat final : public Format {
           break;
         }
       }
-      if (known >= 2) return 60;
+      // Four well-known fields: certainly a mail, whatever its file name says (a file named
+      // like a Shadowserver report can still be the mail that carried it).
+      if (known >= 4) return 90;
     }
     return known >= 2 ? 60 : 0;
   }

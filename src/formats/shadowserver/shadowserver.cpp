@@ -49,7 +49,7 @@ std::string_view trim(std::string_view s) {
 std::string report_type_from_filename(std::string_view filename) {
   std::size_t slash = filename.find_last_of("/\\");
   if (slash != std::string_view::npos) filename.remove_prefix(slash + 1);
-  for (std::string_view ext : {".zip", ".csv", ".CSV", ".ZIP", ".csv", ".txt"}) {
+  for (std::string_view ext : {".zip", ".ZIP", ".csv", ".CSV", ".txt"}) {
     if (filename.size() > ext.size() && filename.substr(filename.size() - ext.size()) == ext) {
       filename.remove_suffix(ext.size());
     }

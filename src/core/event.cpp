@@ -286,7 +286,11 @@ char* write_json_string(char* o, std::string_view s) {
       auto zero_byte = [](std::uint64_t x) { return (x - kOnes) & ~x & kHigh; };
       std::uint64_t special = (w | (w - kOnes * 0x20)) & kHigh;  // >= 0x80 or < 0x20 (may over-report)
       special |= zero_byte(w ^ (kOnes * '"')) | zero_byte(w ^ (kOnes * '\\'));
-      if (special != 0) break;
+      if (special != 0) {
+        // The lowest flagged byte is exact (false positives only occur above a real one).
+        if constexpr (std::endian::native == std::endian::little) p += std::countr_zero(special) >> 3;
+        break;
+      }
       p += 8;
     }
     while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\') ++p;

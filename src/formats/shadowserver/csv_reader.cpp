@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cstring>
 
 namespace klartext::formats::shadowserver {
@@ -114,7 +115,12 @@ bool CsvReader::next(CsvRecord& rec) {
             std::memcpy(&w, d + stop, 8);
             constexpr std::uint64_t kOnes = 0x0101010101010101ull, kHigh = 0x8080808080808080ull;
             auto zero_byte = [](std::uint64_t x) { return (x - kOnes) & ~x & kHigh; };
-            if ((zero_byte(w ^ (kOnes * '"')) | zero_byte(w ^ (kOnes * '\n'))) != 0) break;
+            std::uint64_t hit8 = zero_byte(w ^ (kOnes * '"')) | zero_byte(w ^ (kOnes * '\n'));
+            if (hit8 != 0) {
+              // The lowest flagged byte is exact (false positives only occur above a real match).
+              if constexpr (std::endian::native == std::endian::little) stop += std::countr_zero(hit8) >> 3;
+              break;
+            }
             stop += 8;
           }
           while (stop < n && d[stop] != '"') {
@@ -172,8 +178,12 @@ bool CsvReader::next(CsvRecord& rec) {
           std::memcpy(&w, d + p, 8);
           constexpr std::uint64_t kOnes = 0x0101010101010101ull, kHigh = 0x8080808080808080ull;
           auto zero_byte = [](std::uint64_t x) { return (x - kOnes) & ~x & kHigh; };
-          if ((zero_byte(w ^ (kOnes * ',')) | zero_byte(w ^ (kOnes * '\n')) | zero_byte(w ^ (kOnes * '\r'))) != 0)
+          std::uint64_t hit8 =
+              zero_byte(w ^ (kOnes * ',')) | zero_byte(w ^ (kOnes * '\n')) | zero_byte(w ^ (kOnes * '\r'));
+          if (hit8 != 0) {
+            if constexpr (std::endian::native == std::endian::little) p += std::countr_zero(hit8) >> 3;
             break;
+          }
           p += 8;
         }
         while (p < n && !kFieldEnd[static_cast<unsigned char>(d[p])]) ++p;

@@ -271,6 +271,13 @@ namespace {
 
 // Pointer-level writers: the caller provides room (2 + 6 * size for a JSON string, 4/3 * size + 4
 // for base64), so the hot loop has no capacity checks.
+// Bytes that end a plain run in a JSON string: controls, '"', '\\' and non-ASCII (validated).
+constexpr std::array<bool, 256> kJsonSpecial = [] {
+  std::array<bool, 256> t{};
+  for (int c = 0; c < 256; ++c) t[static_cast<std::size_t>(c)] = c < 0x20 || c >= 0x80 || c == '"' || c == '\\';
+  return t;
+}();
+
 char* write_json_string(char* o, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
   *o++ = '"';
@@ -293,7 +300,7 @@ char* write_json_string(char* o, std::string_view s) {
       }
       p += 8;
     }
-    while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\') ++p;
+    while (p < end && !kJsonSpecial[*p]) ++p;
     std::memcpy(o, run, static_cast<std::size_t>(p - run));
     o += p - run;
     if (p == end) break;

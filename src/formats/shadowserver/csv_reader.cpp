@@ -1,5 +1,4 @@
-// RFC 4180 CSV tokenizer: a hand-written state machine over the mapped input (quotes, doubled
-// quotes, quoted newlines, CRLF/LF/CR, BOM); fields are views, only unescaped quotes are copied.
+// RFC 4180 CSV tokenizer: hand-written state machine over the mapped input, fields as views.
 #include "formats/shadowserver/csv_reader.hpp"
 
 #include <algorithm>

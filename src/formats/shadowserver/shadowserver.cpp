@@ -1,5 +1,4 @@
-// Shadowserver CSV parsing: report type detection, header binding, and the streaming row loop
-// that turns rows into events and bad rows into named issues.
+// Shadowserver CSV parsing: report type detection, header binding and the streaming row loop.
 #include "formats/shadowserver/shadowserver.hpp"
 
 #include <map>

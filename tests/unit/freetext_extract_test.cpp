@@ -159,7 +159,8 @@ TEST(FreetextExtract, DefangedAddressesAndUrls) {
   EXPECT_EQ(ex.mentions[0].ip.to_string(), "198.51.100.77");
   EXPECT_EQ(ex.mentions[1].ip.to_string(), "203.0.113.8");
   ASSERT_EQ(ex.urls.size(), 1u);
-  EXPECT_EQ(ex.urls[0], "http://198.51.100.77/login");
+  EXPECT_EQ(ex.urls[0].url, "http://198.51.100.77/login");
+  EXPECT_TRUE(ex.urls[0].defanged);
 }
 
 TEST(FreetextExtract, HostileInputStaysBounded) {

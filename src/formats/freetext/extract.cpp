@@ -5,6 +5,7 @@
 #include <array>
 #include <cctype>
 #include <cstring>
+#include <map>
 
 namespace klartext::formats::freetext {
 namespace {
@@ -881,7 +882,7 @@ Extraction extract(std::string_view subject, std::string_view body, const Extrac
   };
   std::optional<TableHeader> table;
   std::size_t dest_section = static_cast<std::size_t>(-1);  // paragraph whose heading names targets
-  std::vector<std::string> url_seen;
+  std::map<std::string, std::size_t> url_seen;
   auto scan = [&](std::string_view original, std::size_t line_index) {
     std::string fanged;
     std::string_view t = original;
@@ -889,8 +890,9 @@ Extraction extract(std::string_view subject, std::string_view body, const Extrac
       fanged = refang(original);
       t = fanged;
     }
-    // URLs.
-    for (std::size_t k = 0; k < t.size();) {
+    update_received_state(t, line_index);
+    // URLs (not those of quoted mail headers such as List-Unsubscribe).
+    for (std::size_t k = 0; header.empty() && k < t.size();) {
       std::size_t h = std::string_view::npos;
       for (std::string_view scheme : {"http://", "https://", "ftp://"}) {
         for (std::size_t q = k; q + scheme.size() <= t.size(); ++q) {
@@ -908,16 +910,17 @@ Extraction extract(std::string_view subject, std::string_view body, const Extrac
       std::size_t end = e;
       while (end > h && std::strchr(".,;:!?)]}*", t[end - 1]) != nullptr) --end;
       std::string url(t.substr(h, end - h));
-      if (url.size() > 10 && std::find(url_seen.begin(), url_seen.end(), url) == url_seen.end() &&
-          url_seen.size() < 10000) {
-        url_seen.push_back(url);
-        ex.urls.push_back(url);
+      if (url.size() > 10 && url.size() < 4096) {
+        auto [it, inserted] = url_seen.try_emplace(url, ex.urls.size());
+        if (inserted) ex.urls.push_back({url, {}, false});
+        FoundUrl& fu = ex.urls[it->second];
+        if (fu.lines.empty() || fu.lines.back() != line_index) fu.lines.push_back(line_index);
+        fu.defanged = fu.defanged || !fanged.empty();
       }
       k = e;
     }
     // Addresses.
     auto hits = find_ips(t);
-    update_received_state(t, line_index);
     if (hits.empty()) return;
     if (line_index != kSubjectLine && is_registry_line(t)) return;
     // "192.0.2.0 - 192.0.2.255" and "192.0.2.0/24" are ranges, not reported hosts.

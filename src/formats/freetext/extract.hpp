@@ -38,13 +38,19 @@ struct Mention {
   std::optional<core::IpAddress> peer;            // DST= on a line where this is the source
 };
 
+struct FoundUrl {
+  std::string url;                 // refanged
+  std::vector<std::size_t> lines;  // where it is named (kSubjectLine for the subject)
+  bool defanged = false;           // the reporter defanged it: a reported URL, not a reference
+};
+
 inline constexpr std::size_t kSubjectLine = static_cast<std::size_t>(-1);
 
 struct Extraction {
   std::vector<TextLine> lines;
   std::vector<Mention> mentions;
-  std::vector<std::string> urls;  // refanged, in order of appearance, deduplicated
-  std::string zone_note;          // how times without a zone were read, e.g. "UTC+01:00 (stated in text)"
+  std::vector<FoundUrl> urls;  // refanged, in order of appearance, deduplicated
+  std::string zone_note;       // how times without a zone were read, e.g. "UTC+01:00 (stated in text)"
 };
 
 struct ExtractOptions {

@@ -29,6 +29,8 @@ bool reportable(const core::IpAddress& ip) {
 
 struct Reported {
   core::IpAddress ip;
+  std::string url;           // set for a reported URL (reports that name no address)
+  bool singled_out = false;  // the URL is defanged or named on a reporting line
   bool source = false, neutral = false, destination = false;
   std::vector<std::size_t> lines;  // indexes into Extraction::lines, in order, unique
   bool in_subject = false;
@@ -49,6 +51,42 @@ std::string url_host(std::string_view url) {
   }
   if (std::size_t colon = rest.find(':'); colon != std::string_view::npos) rest = rest.substr(0, colon);
   return std::string(rest);
+}
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+// The last two labels of a host name ("www.example.org" -> "example.org"): good enough to tell the
+// reporter's own links from the ones it reports.
+std::string base_domain(std::string_view host) {
+  std::size_t last = host.rfind('.');
+  if (last == std::string_view::npos || last == 0) return std::string(host);
+  std::size_t prev = host.rfind('.', last - 1);
+  return std::string(prev == std::string_view::npos ? host : host.substr(prev + 1));
+}
+
+bool host_matches(std::string_view host, std::string_view suffix) {
+  if (suffix.empty() || host.size() < suffix.size()) return false;
+  if (host.substr(host.size() - suffix.size()) != suffix) return false;
+  return host.size() == suffix.size() || host[host.size() - suffix.size() - 1] == '.';
+}
+
+// A URL the report is about, not one of the reporter's own links or a reference (CVE pages, schemas).
+bool reported_url(const FoundUrl& u, std::string_view sender_domain, const RuleSet& rules) {
+  std::string host = lower(url_host(u.url));
+  if (host.empty() || host.find('.') == std::string::npos) return false;
+  if (u.defanged) return true;
+  std::string sender = base_domain(lower(sender_domain));
+  if (!sender.empty() && host_matches(host, sender)) return false;
+  for (const std::string& ignored : rules.url_ignore_hosts) {
+    if (host_matches(host, ignored)) return false;
+  }
+  return true;
 }
 
 }  // namespace
@@ -99,10 +137,49 @@ std::size_t parse_free_text(ParseContext& ctx, const TextReport& report) {
   // the reported one.
   std::erase_if(found, [](const Reported& r) { return !r.source && !(r.neutral && !r.destination); });
 
+  // Reports about web content (phishing, copyright, malware URLs) often name no address, only URLs.
+  if (found.empty() && !ex.urls.empty()) {
+    // Lines below a heading such as "Infringing URLs:" (until the next heading) single out their URLs.
+    std::vector<bool> under_heading(ex.lines.size(), false);
+    bool active = false;
+    for (std::size_t i = 0; i < ex.lines.size(); ++i) {
+      std::string_view t = ex.lines[i].text;
+      std::size_t e = t.find_last_not_of(" \t\r");
+      bool heading = e != std::string_view::npos && t[e] == ':' && t.find("://") == std::string_view::npos;
+      if (heading) {
+        active = rules.url_report_heading && rules.url_report_heading->search(t);
+      } else if (active && i > 0 && ex.lines[i - 1].paragraph != ex.lines[i].paragraph) {
+        // The list under a heading ends with the first following paragraph that names no URL.
+        bool has_url = false;
+        for (std::size_t k = i; k < ex.lines.size() && ex.lines[k].paragraph == ex.lines[i].paragraph; ++k) {
+          has_url = has_url || ex.lines[k].text.find("://") != std::string_view::npos;
+        }
+        active = has_url;
+      }
+      under_heading[i] = active && !heading;
+    }
+    for (const FoundUrl& u : ex.urls) {
+      if (!reported_url(u, report.feed_provider, rules)) continue;
+      Reported r;
+      r.url = u.url;
+      r.singled_out = u.defanged;
+      for (std::size_t li : u.lines) {
+        std::string_view line = li == kSubjectLine ? report.subject : ex.lines[li].text;
+        if (rules.url_report_line && rules.url_report_line->search(line)) r.singled_out = true;
+        if (li != kSubjectLine && under_heading[li]) r.singled_out = true;
+        if (li == kSubjectLine) {
+          r.in_subject = true;
+        } else {
+          r.lines.push_back(li);
+        }
+      }
+      found.push_back(std::move(r));
+    }
+  }
   if (found.empty()) {
-    ctx.issue("freetext-no-address", 0, 0, "free text names no reportable IP address",
+    ctx.issue("freetext-no-address", 0, 0, "free text names no reportable IP address or URL",
               report.subject.empty() ? report.body.substr(0, 200) : report.subject,
-              "the report may name only URLs or domains, or address a private network");
+              "the report may name only domains, or address a private network");
     return 0;
   }
 
@@ -147,11 +224,23 @@ std::size_t parse_free_text(ParseContext& ctx, const TextReport& report) {
     evidence.distinct_destination_ports = r.destination_ports.size();
     evidence.distinct_destination_ips = r.peers.size();
     Verdict verdict = classifier.classify(evidence);
+    if (!r.url.empty() && !r.singled_out && verdict.rule != nullptr) {
+      // A link the report does not single out may be the reporter's own or a reference: no class.
+      verdict.rule = nullptr;
+      verdict.classification = core::Classification::undetermined();
+      verdict.reason = "url-not-singled-out";
+    }
 
     ev.clear();
     ev.raw.clear();
     ev.set_classification(verdict.classification);
-    ev.set_source_ip(r.ip);
+    if (r.url.empty()) {
+      ev.set_source_ip(r.ip);
+    } else {
+      ev.set("source.url", r.url);
+      std::string host = url_host(r.url);
+      if (!host.empty() && !core::IpAddress::parse(host)) ev.set("source.fqdn", host);
+    }
     if (r.ports.size() == 1) ev.set_source_port(*r.ports.begin());
     if (r.destination_ports.size() == 1) ev.set_destination_port(*r.destination_ports.begin());
     if (r.peers.size() == 1) ev.set_destination_ip(*r.peers.begin());
@@ -204,9 +293,10 @@ std::size_t parse_free_text(ParseContext& ctx, const TextReport& report) {
       ev.set("extra.rule_scores", why);
     }
     std::string ip_text = r.ip.to_string();
-    for (const std::string& url : ex.urls) {
-      if (url_host(url) == ip_text) {
-        ev.set("source.url", url);
+    for (const FoundUrl& u : ex.urls) {
+      if (!r.url.empty()) break;
+      if (url_host(u.url) == ip_text) {
+        ev.set("source.url", u.url);
         break;
       }
     }

@@ -116,6 +116,13 @@ RuleSet parse_rules(std::string_view yaml_text) {
   if (root["evidence_wins_at"]) set.evidence_wins_at = root["evidence_wins_at"].as<double>();
   if (root["evidence_floor"]) set.evidence_floor = root["evidence_floor"].as<double>();
   if (root["conflict_margin"]) set.conflict_margin = root["conflict_margin"].as<double>();
+  if (root["url_report_line"]) set.url_report_line = std::make_unique<Regex>(root["url_report_line"].as<std::string>());
+  if (root["url_report_heading"]) {
+    set.url_report_heading = std::make_unique<Regex>(root["url_report_heading"].as<std::string>());
+  }
+  if (root["url_ignore_hosts"]) {
+    for (const auto& h : root["url_ignore_hosts"]) set.url_ignore_hosts.push_back(h.as<std::string>());
+  }
   if (!root["rules"] || !root["rules"].IsSequence()) throw std::runtime_error("rules file has no 'rules' list");
   for (const auto& r : root["rules"]) {
     Rule rule;

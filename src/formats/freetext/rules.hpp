@@ -64,6 +64,11 @@ struct RuleSet {
   double evidence_floor = 0.25;   // below this floor cannot win
   double conflict_margin = 0.15;  // two different classes this close: undetermined
   std::vector<Rule> rules;
+  // Hosts whose links are references, never reported content (matched as domain suffixes).
+  std::vector<std::string> url_ignore_hosts;
+  // A line that singles out the URL it names ("Phishing URL: ..."); without one a URL stays undetermined.
+  std::unique_ptr<Regex> url_report_line;
+  std::unique_ptr<Regex> url_report_heading;  // "Phishing URLs:" singles out the URLs below it
 };
 
 // Parses the YAML rules text; throws std::runtime_error naming the rule and field on bad input.

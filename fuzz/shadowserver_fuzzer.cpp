@@ -1,5 +1,4 @@
-// libFuzzer target for the Shadowserver CSV parser (the first input byte picks the file name, so
-// both known and unknown report types are exercised).
+// libFuzzer target for the Shadowserver CSV parser (first byte picks the file name).
 #include <cstddef>
 #include <cstdint>
 #include <string>

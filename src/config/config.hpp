@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/limits.hpp"
@@ -45,6 +46,8 @@ struct Config {
   std::int64_t probe_retries = 1;
   // [limits]
   core::Limits limits;
+
+  bool operator==(const Config&) const;
 };
 
 // One key of the file: name ("section.key"), default (as TOML text) and help.
@@ -52,14 +55,20 @@ struct KeyInfo {
   std::string name;
   std::string default_value;
   std::string help;
+  std::string type;  // "string", "integer", "list of strings"
 };
 
-// Loads `path` (empty: defaults only, or ./klartext.toml if present). Unknown keys and wrong types
-// are errors naming the key and line. Throws std::runtime_error.
+// Loads `path` (empty: ./klartext.toml if present, else defaults only). Unknown keys, wrong types
+// and invalid values are errors naming file, line and key. Throws std::runtime_error.
 Config load(const std::string& path);
+// Parses TOML text; `source_name` is used in error messages.
+Config parse(std::string_view toml_text, const std::string& source_name);
 // All keys with defaults and help, in file order (for `klartext config --help`, docs).
 const std::vector<KeyInfo>& all_keys();
 // A commented example file with every key at its default.
 std::string example_file();
+// `c` as a TOML file in the same layout; with `comments`, each key carries its help, and keys that
+// differ from the default name the default.
+std::string to_toml(const Config& c, bool comments);
 
 }  // namespace klartext::config

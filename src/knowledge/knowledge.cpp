@@ -242,8 +242,8 @@ KnowledgeBase KnowledgeBase::parse(std::string_view amplifiers_yaml, std::string
       a.source = r.string(n, "source", true, true);
       a.probe = r.string(n, "probe", false);
       a.text = r.texts(n);
-      std::vector<std::string> names = a.aliases;
-      names.push_back(a.identifier);
+      std::vector<std::string> names = {a.identifier};
+      names.insert(names.end(), a.aliases.begin(), a.aliases.end());
       r.index(n, kb.amplifier_index_, names, i);
       kb.amplifiers_.push_back(std::move(a));
       ++i;
@@ -285,8 +285,8 @@ KnowledgeBase KnowledgeBase::parse(std::string_view amplifiers_yaml, std::string
         r.enter("incident #" + std::to_string(i + 1) + " (" + t.identifier + ")");
         t.aliases = r.list(n, "aliases");
         r.only_keys(n, {"identifier", "aliases"}, true);
-        std::vector<std::string> names = t.aliases;
-        names.push_back(t.identifier);
+        std::vector<std::string> names = {t.identifier};
+        names.insert(names.end(), t.aliases.begin(), t.aliases.end());
         r.index(n, kb.incident_index_, names, i);
       }
       t.text = r.texts(n);

@@ -325,6 +325,10 @@ TEST(KnowledgeLoad, ErrorsNameFileLineAndEntry) {
             "knowledge/amplifiers.yaml:12: amplifier #2 (bad): unknown field 'colour'");
   EXPECT_EQ(load_error(amp("    service: s\n    port: 7\n    aliases: [OK]\n")),
             "knowledge/amplifiers.yaml:8: amplifier #2 (bad): name 'OK' is already used by entry #1");
+  EXPECT_EQ(load_error(amp("    service: s\n    port: 7\n    aliases: [BAD]\n")),
+            "knowledge/amplifiers.yaml:8: amplifier #2 (bad): name 'BAD' is listed twice in this entry");
+  EXPECT_EQ(load_error(amp("    service: s\n    port: varies\n    transport: sctp\n")),
+            "knowledge/amplifiers.yaml:12: amplifier #2 (bad): transport must be udp or tcp");
   EXPECT_EQ(load_error("amplifiers: [\n"),
             "knowledge/amplifiers.yaml:2: YAML syntax error: end of sequence flow not found");
   const std::string no_en =

@@ -167,8 +167,11 @@ core::Classification classify(const std::vector<Phrase>& table, std::string_view
       return p.classification;
     }
   }
+  // In the body only multi-word phrases count: a single word ("Phishing") in a notice's boiler-
+  // plate says nothing about the listed rows, and a wrong class is worse than none.
   std::string_view head = text.substr(0, 3000);
   for (const auto& p : table) {
+    if (p.match.find_first_of(" -") == std::string::npos) continue;
     if (icontains(head, p.match)) {
       matched = p.match;
       return p.classification;

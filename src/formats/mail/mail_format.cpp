@@ -132,7 +132,9 @@ class MailFormat final : public Format {
           break;
         }
       }
-      if (known >= 2) return 60;
+      // Four well-known fields: certainly a mail, whatever its file name says (a file named
+      // like a Shadowserver report can still be the mail that carried it).
+      if (known >= 4) return 90;
     }
     return known >= 2 ? 60 : 0;
   }
@@ -250,10 +252,12 @@ void parse_mail(ParseContext& ctx) {
   LinkingSink sink(ctx, mail);
   ParseContext inner(sink, ctx.options(), ctx.input(), ctx.depth());
   inner.set_format("mail");
-  bool claimed = xarf::parse_xarf_json_mail(inner, mail) || arf::parse_arf(inner, mail) ||
+  bool is_arf = false;
+  bool claimed = xarf::parse_xarf_json_mail(inner, mail) || (is_arf = arf::parse_arf(inner, mail)) ||
                  xarf::parse_xarf_yaml_mail(inner, mail) || iodef::parse_iodef_mail(inner, mail) ||
                  acns::parse_acns_mail(inner, mail) || parse_attachments(inner, mail) ||
                  spamcop::parse_spamcop(inner, mail) || certnotice::parse_cert_notice(inner, mail);
+  if (is_arf) spamcop::parse_spamvertised(inner, mail);  // SpamCop ARF: the advertised site too
   if (!claimed) {
     if (std::string verdict = detect_acknowledgement(mail); !verdict.empty()) {
       ctx.set_format("mail", verdict);

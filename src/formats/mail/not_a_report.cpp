@@ -77,20 +77,17 @@ std::string detect_acknowledgement(const ParsedMail& mail) {
   std::string text = mail_text(mail, false);
   std::string_view head = std::string_view(text).substr(0, 1500);
   std::string_view subject = mail.subject;
-  static constexpr std::array<std::string_view, 14> kAck = {
+  // Phrases that acknowledge receipt of *our* message. "A ticket has been created" alone is not
+  // enough: providers open tickets for their customers with the abuse notice itself.
+  static constexpr std::array<std::string_view, 9> kAck = {
       "we have received your",
       "we've received your",
-      "has been received and",
+      "that we have received your",
       "your request has been received",
       "your message has been received",
       "your report has been received",
-      "thank you for your report",
-      "thank you for contacting",
-      "ticket has been created",
-      "a ticket has been opened",
-      "this is an automated response",
-      "this is an automatic response",
-      "wir haben ihre",
+      "your complaint has been received",
+      "wir haben ihre nachricht erhalten",
       "ihre nachricht ist bei uns eingegangen",
   };
   bool ack_words = false;

@@ -26,10 +26,23 @@ std::string_view offending(std::string_view text) {
   return at == std::string_view::npos ? std::string_view{} : text.substr(at);
 }
 
+std::size_t parse_lines(ParseContext& ctx, const mail::ParsedMail& mail, std::string_view text, bool only_sites,
+                        bool& header_ip);
+
 bool parse_text(ParseContext& ctx, const mail::ParsedMail& mail, std::string_view text) {
+  bool header_ip = false;
+  std::size_t n = parse_lines(ctx, mail, text, false, header_ip);
+  if (n == 0) return false;
+  ctx.set_format("spamcop", "spam-report");
+  return true;
+}
+
+std::size_t parse_lines(ParseContext& ctx, const mail::ParsedMail& mail, std::string_view text, bool only_sites,
+                        bool& header_ip_out) {
   std::size_t version = text.find("[ SpamCop V");
-  bool header_ip = !mail::header(mail.fields, "X-Spamcop-Sourceip").empty();
-  if (version == std::string_view::npos && !header_ip) return false;
+  bool header_ip = !only_sites && !mail::header(mail.fields, "X-Spamcop-Sourceip").empty();
+  header_ip_out = header_ip;
+  if (version == std::string_view::npos && !header_ip) return 0;
   std::string_view body = version == std::string_view::npos ? text : text.substr(version);
   std::string_view evidence = offending(body);
   std::size_t n = 0;
@@ -37,7 +50,7 @@ bool parse_text(ParseContext& ctx, const mail::ParsedMail& mail, std::string_vie
   while (pos < body.size()) {
     std::string_view line = next_line(body, pos);
     if (line.starts_with("[ Offending message ]")) break;
-    if (line.starts_with("Email from ")) {
+    if (line.starts_with("Email from ") && !only_sites) {
       // "Email from 192.0.2.1 / Tue, 18 Jan 2022 13:24:01 +0100"
       std::string_view rest = line.substr(11);
       std::size_t slash = rest.find(" / ");
@@ -94,12 +107,19 @@ bool parse_text(ParseContext& ctx, const mail::ParsedMail& mail, std::string_vie
       ++n;
     }
   }
-  if (n == 0) return false;
-  ctx.set_format("spamcop", "spam-report");
-  return true;
+  return n;
 }
 
 }  // namespace
+
+std::size_t parse_spamvertised(ParseContext& ctx, const mail::ParsedMail& mail) {
+  for (const auto& p : mail.parts) {
+    if (!p.is_text() || p.body.find("[ SpamCop V") == std::string::npos) continue;
+    bool unused = false;
+    return parse_lines(ctx, mail, p.body, true, unused);
+  }
+  return 0;
+}
 
 bool parse_spamcop(ParseContext& ctx, const mail::ParsedMail& mail) {
   if (!icontains(mail.subject, "spamcop") && mail::header(mail.fields, "X-Spamcop-Sourceip").empty()) {

@@ -160,6 +160,40 @@ core::Classification refine_open_service(const core::Classification& c, std::str
   return out;
 }
 
+// The address a report's own text gives for a URL source ("hxxps://host[.]example/x [192.0.2.1]").
+std::optional<core::IpAddress> ip_for_url(const mail::ParsedMail& mail, std::string_view url) {
+  std::size_t scheme = url.find("://");
+  std::string_view host = url.substr(scheme == std::string_view::npos ? 0 : scheme + 3);
+  host = host.substr(0, host.find_first_of("/:?#"));
+  if (host.size() < 4 || mail.parts.empty()) return std::nullopt;
+  std::string text = mail::mail_text(mail, false);
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    std::size_t eol = text.find('\n', pos);
+    std::string_view raw = std::string_view(text).substr(pos, (eol == std::string::npos ? text.size() : eol) - pos);
+    pos = eol == std::string::npos ? text.size() : eol + 1;
+    std::string line;  // refanged: "[.]" -> "."
+    line.reserve(raw.size());
+    for (std::size_t i = 0; i < raw.size(); ++i) {
+      if (raw.substr(i, 3) == "[.]") {
+        line.push_back('.');
+        i += 2;
+      } else {
+        line.push_back(raw[i]);
+      }
+    }
+    if (!icontains(line, host)) continue;
+    for (std::size_t rb = line.rfind(']'); rb != std::string::npos && rb > 0; rb = line.rfind(']', rb - 1)) {
+      std::size_t lb = line.rfind('[', rb);
+      if (lb == std::string::npos) break;
+      if (auto ip = core::IpAddress::parse(std::string_view(line).substr(lb + 1, rb - lb - 1))) return ip;
+      if (lb == 0) break;
+      rb = lb;
+    }
+  }
+  return std::nullopt;
+}
+
 // The evidence part of an X-ARF mail: the part after the report, or the one named by Attachment.
 std::string_view find_evidence(const mail::ParsedMail& mail, std::size_t report_index) {
   for (const auto& p : mail.parts) {
@@ -213,6 +247,12 @@ bool parse_xarf_yaml(ParseContext& ctx, std::string_view report, std::string_vie
   }
 
   set_source(e, get(f, "Source"), get(f, "Source-Type"));
+  if (auto url = e.get("source.url"); url && !e.source_ip()) {
+    if (auto ip = ip_for_url(mail, *url)) {
+      e.set_source_ip(*ip);
+      e.set("extra.source_ip_origin", "report-text");
+    }
+  }
   if (!e.source_ip() && !e.has("source.url") && !e.has("source.fqdn")) {
     ctx.issue("xarf-no-source", 0, 0, "X-ARF report without a usable Source", report);
   }

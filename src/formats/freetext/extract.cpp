@@ -113,9 +113,11 @@ constexpr std::array<std::string_view, 12> kMonths = {"jan", "feb", "mar", "apr"
 // Month from an English (or German/French/Dutch abbreviated) name; 0 if none.
 int month_of(std::string_view w) {
   if (w.size() < 3 || w.size() > 9) return 0;
-  std::string l = to_lower(w);
+  char buf[9];  // lowercase copy without allocation (called for every word of every line)
+  for (std::size_t i = 0; i < w.size(); ++i) buf[i] = lower(w[i]);
+  std::string_view l(buf, w.size());
   for (std::size_t m = 0; m < kMonths.size(); ++m) {
-    if (l.compare(0, 3, kMonths[m]) == 0) {
+    if (l.substr(0, 3) == kMonths[m]) {
       static constexpr std::array<std::string_view, 12> kFull = {"january",   "february", "march",    "april",
                                                                  "may",       "june",     "july",     "august",
                                                                  "september", "october",  "november", "december"};
@@ -402,8 +404,9 @@ std::optional<FoundTime> time_at(std::string_view s, std::size_t p, std::optiona
   int mo = month_of(w);
   if (mo == 0) {
     static constexpr std::array<std::string_view, 7> kDays = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
-    std::string l = to_lower(w.substr(0, std::min<std::size_t>(3, w.size())));
-    if (std::find(kDays.begin(), kDays.end(), l) == kDays.end()) return std::nullopt;
+    if (w.size() < 3) return std::nullopt;
+    char d3[3] = {lower(w[0]), lower(w[1]), lower(w[2])};
+    if (std::find(kDays.begin(), kDays.end(), std::string_view(d3, 3)) == kDays.end()) return std::nullopt;
     c.eat(',');
     c.skip_spaces();
     if (is_digit(c.peek())) return time_at(s, c.i, sent, default_offset);  // "Sat, 28 Nov 2026 ..."

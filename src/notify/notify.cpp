@@ -169,7 +169,7 @@ Result run(store::Store& st, const config::Config& cfg, const Options& opt) {
       for (const auto& [c, d] : due_cases) n.case_ids.push_back(c.id);
       book.record_letter(n);
       tx.commit();
-      spdlog::info("letter written customer={} cases={} path={}", customer->id, n.case_ids.size(), line.path);
+      spdlog::debug("letter written customer={} cases={} path={}", customer->id, n.case_ids.size(), line.path);
     }
     result.letters.push_back(std::move(line));
   }

@@ -1,8 +1,10 @@
 // `klartext ingest`: stores reports, their events and issues, finds each event's holder and updates cases.
 #include <spdlog/spdlog.h>
 
+#include <functional>
 #include <iostream>
 #include <memory>
+#include <optional>
 
 #include "cases/case_book.hpp"
 #include "cli/commands.hpp"
@@ -14,6 +16,12 @@
 
 namespace klartext::cli {
 namespace {
+
+// A huge input is committed in slices: SQLite's WAL slows down badly for transactions of hundreds
+// of megabytes. The report is marked complete only after its last slice, and re-ingesting an
+// incomplete report resumes it (events are unique by id, cases count only new events), so an
+// interrupted ingest neither loses nor double-counts anything.
+constexpr std::uint64_t kEventsPerCommit = 20'000;
 
 struct IngestCounts {
   std::uint64_t events = 0;      // parsed
@@ -36,10 +44,20 @@ struct IngestCounts {
 class StoreSink : public formats::Sink {
  public:
   StoreSink(store::Store& store, const customers::HolderIndex& holders, cases::CaseBook& book, std::int64_t report_id,
-            core::Timestamp now)
-      : store_(store), holders_(holders), book_(book), report_id_(report_id), now_(now) {}
+            core::Timestamp now, std::function<void()> checkpoint)
+      : store_(store),
+        holders_(holders),
+        book_(book),
+        report_id_(report_id),
+        now_(now),
+        checkpoint_(std::move(checkpoint)) {}
 
   void on_event(const core::Event& e) override {
+    // Between events only: a case created for an event must see that event in the same slice.
+    if (++since_checkpoint_ >= kEventsPerCommit) {
+      since_checkpoint_ = 0;
+      checkpoint_();
+    }
     ++counts.events;
     core::Timestamp t = cases::event_time(e, now_);
     std::string_view customer;
@@ -76,6 +94,8 @@ class StoreSink : public formats::Sink {
   cases::CaseBook& book_;
   std::int64_t report_id_;
   core::Timestamp now_;
+  std::function<void()> checkpoint_;
+  std::uint64_t since_checkpoint_ = 0;
   std::string json_;
 };
 
@@ -108,20 +128,27 @@ void run_ingest(const IngestArgs& args) {
       args.sources,
       [&](const formats::Input& in) {
         auto now = core::Timestamp::now();
-        auto tx = store->transaction();
+        std::optional<store::Store::Transaction> tx;
+        tx.emplace(store->sql());
         auto rep = store->add_report(in.data, in.name, now);
-        if (!rep.inserted) {
+        if (!rep.inserted && rep.complete) {
           ++skipped;
           if (!args.quiet) std::cout << in.name << ": already ingested as report " << rep.id << ", nothing added\n";
-          tx.commit();
+          tx->commit();
           return;
         }
-        StoreSink sink(*store, holders, book, rep.id, now);
+        if (!rep.inserted) spdlog::warn("resuming incomplete report report={} input={}", rep.id, in.name);
+        StoreSink sink(*store, holders, book, rep.id, now, [&] {
+          book.flush();
+          tx->commit();
+          tx.reset();
+          tx.emplace(store->sql());
+        });
         auto summary = formats::parse_input(in, sink, options);
         book.flush();
         store->update_report(rep.id, summary.format, summary.detail, static_cast<std::int64_t>(summary.events),
                              static_cast<std::int64_t>(summary.issues));
-        tx.commit();
+        tx->commit();
         ++reports;
         total.add(sink.counts);
         if (!args.quiet) {

@@ -47,6 +47,7 @@ class HolderIndex {
    public:
     Builder();
     ~Builder();
+    void reserve(std::size_t entries);  // sessions + assignments expected (optional)
     void add_session(const Session& s);
     void add_static(const StaticAssignment& a);
     HolderIndex build();

@@ -51,6 +51,9 @@ class Statement {
   }
   // Rows changed by the last INSERT/UPDATE/DELETE.
   virtual std::int64_t changes() const = 0;
+  // Row id of the last INSERT on this connection (SQLite rowid). Backends without one (PostgreSQL)
+  // return -1: portable code uses RETURNING; hot paths may use this where it exists.
+  virtual std::int64_t last_insert_id() const = 0;
 };
 
 // A connection. Statements are prepared once per SQL text and cached for the connection's life.

@@ -79,6 +79,7 @@ class SqliteStatement final : public Statement {
     return {p, static_cast<std::size_t>(sqlite3_column_bytes(stmt_.get(), column))};
   }
   std::int64_t changes() const override { return sqlite3_changes64(db_); }
+  std::int64_t last_insert_id() const override { return sqlite3_last_insert_rowid(db_); }
 
  private:
   void check(int rc) {

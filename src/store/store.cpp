@@ -185,20 +185,24 @@ int Store::schema_version() {
 // ---- reports ----
 Store::AddedReport Store::add_report(std::string_view bytes, std::string_view input, core::Timestamp received) {
   auto sha = core::sha256_hex(bytes);
-  auto& find = conn_->prepare("SELECT id FROM reports WHERE sha256 = ?");
+  auto& find = conn_->prepare("SELECT id, complete FROM reports WHERE sha256 = ?");
   find.bind(1, sha);
-  if (find.step()) return {find.get_int(0), false};
+  if (find.step()) {
+    AddedReport known{find.get_int(0), false, find.get_int(1) != 0};
+    find.execute();
+    return known;
+  }
   auto& ins = conn_->prepare("INSERT INTO reports (sha256, input, received, bytes) VALUES (?, ?, ?, ?) RETURNING id");
   ins.bind(1, sha).bind(2, input).bind(3, received.micros()).bind_blob(4, bytes);
   if (!ins.step()) throw SqlError("insert report returned no id");
   auto id = ins.get_int(0);
   ins.execute();
-  return {id, true};
+  return {id, true, false};
 }
 
 void Store::update_report(std::int64_t id, std::string_view format, std::string_view detail, std::int64_t events,
                           std::int64_t issues) {
-  conn_->prepare("UPDATE reports SET format = ?, detail = ?, events = ?, issues = ? WHERE id = ?")
+  conn_->prepare("UPDATE reports SET format = ?, detail = ?, events = ?, issues = ?, complete = 1 WHERE id = ?")
       .bind(1, format)
       .bind(2, detail)
       .bind(3, events)
@@ -208,10 +212,11 @@ void Store::update_report(std::int64_t id, std::string_view format, std::string_
 }
 
 std::optional<Report> Store::report(std::int64_t id, bool with_bytes) {
-  auto& st = conn_->prepare(with_bytes ? "SELECT id, sha256, input, format, detail, received, events, issues, bytes "
-                                         "FROM reports WHERE id = ?"
-                                       : "SELECT id, sha256, input, format, detail, received, events, issues "
-                                         "FROM reports WHERE id = ?");
+  auto& st =
+      conn_->prepare(with_bytes ? "SELECT id, sha256, input, format, detail, received, events, issues, complete, "
+                                  "bytes FROM reports WHERE id = ?"
+                                : "SELECT id, sha256, input, format, detail, received, events, issues, complete "
+                                  "FROM reports WHERE id = ?");
   st.bind(1, id);
   if (!st.step()) return std::nullopt;
   Report r;
@@ -223,7 +228,8 @@ std::optional<Report> Store::report(std::int64_t id, bool with_bytes) {
   r.received = core::Timestamp::from_micros(st.get_int(5));
   r.events = st.get_int(6);
   r.issues = st.get_int(7);
-  if (with_bytes) r.bytes = st.get_blob(8);
+  r.complete = st.get_int(8) != 0;
+  if (with_bytes) r.bytes = st.get_blob(9);
   st.execute();
   return r;
 }
@@ -241,10 +247,12 @@ std::vector<Report> Store::list_reports() {
 std::optional<std::int64_t> Store::add_event(std::int64_t report_id, const core::Event& event,
                                              std::string_view event_id, std::string_view json, core::Timestamp time,
                                              std::string_view customer_id, std::optional<std::int64_t> case_id) {
+  // The hot path of ingest: SQLite reports the row id without a RETURNING result set.
+  const bool sqlite = conn_->backend() == "sqlite";
   auto& st = conn_->prepare(
       "INSERT INTO events (event_id, report_id, classification, source_ip, source_port, time, severity, "
-      "customer_id, case_id, json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING "
-      "RETURNING id");
+      "customer_id, case_id, json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING" +
+      std::string(sqlite ? "" : " RETURNING id"));
   thread_local std::string cls, ip;
   cls.clear();
   const auto& c = event.classification();
@@ -273,6 +281,11 @@ std::optional<std::int64_t> Store::add_event(std::int64_t report_id, const core:
     st.bind(8, customer_id);
   }
   st.bind(9, case_id).bind(10, json);
+  if (sqlite) {
+    st.execute();
+    if (st.changes() == 0) return std::nullopt;
+    return st.last_insert_id();
+  }
   if (!st.step()) return std::nullopt;
   auto id = st.get_int(0);
   st.execute();

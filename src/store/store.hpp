@@ -41,6 +41,7 @@ struct Report {
   core::Timestamp received;
   std::int64_t events = 0;  // events parsed from it
   std::int64_t issues = 0;  // parse issues recorded for it
+  bool complete = false;    // every event of it is stored
   std::string bytes;        // the original bytes; only filled by report(id, /*with_bytes=*/true)
 };
 
@@ -145,10 +146,11 @@ class Store {
   struct AddedReport {
     std::int64_t id = 0;
     bool inserted = false;  // false: these bytes were ingested before (id is the earlier report)
+    bool complete = false;  // the earlier ingest finished (update_report was called); false: resume it
   };
   // Stores the bytes keyed by sha256 (computed here). Existing sha256 -> inserted=false.
   AddedReport add_report(std::string_view bytes, std::string_view input, core::Timestamp received);
-  // Sets what parsing found out (format, detail, counts).
+  // Sets what parsing found out (format, detail, counts) and marks the report complete.
   void update_report(std::int64_t id, std::string_view format, std::string_view detail, std::int64_t events,
                      std::int64_t issues);
   std::optional<Report> report(std::int64_t id, bool with_bytes = false);

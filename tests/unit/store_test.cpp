@@ -52,11 +52,13 @@ TEST_F(StoreTest, SameReportTwiceAddsNothing) {
     auto tx = store_->transaction();
     auto r = store_->add_report("bytes of the report", "r.csv", core::Timestamp::from_seconds(1));
     EXPECT_EQ(r.inserted, round == 0);
+    EXPECT_EQ(r.complete, round == 1);
     if (r.inserted) {
       auto id = store_->add_event(r.id, e, e.id(), e.to_json(), *e.time_source(), "", std::nullopt);
       EXPECT_TRUE(id.has_value());
       // The same event again (e.g. from another report) is not stored twice.
       EXPECT_FALSE(store_->add_event(r.id, e, e.id(), e.to_json(), *e.time_source(), "", std::nullopt));
+      store_->update_report(r.id, "shadowserver-csv", "scan_ntpmonitor", 1, 0);
     }
     tx.commit();
   }

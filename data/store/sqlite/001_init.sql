@@ -9,6 +9,7 @@ CREATE TABLE reports (
   received INTEGER NOT NULL,
   events INTEGER NOT NULL DEFAULT 0,
   issues INTEGER NOT NULL DEFAULT 0,
+  complete INTEGER NOT NULL DEFAULT 0,    -- 1 once every event of the report is stored
   bytes BLOB NOT NULL
 );
 
@@ -90,7 +91,6 @@ CREATE TABLE events (
   json TEXT NOT NULL
 );
 CREATE INDEX events_case ON events (case_id) WHERE case_id IS NOT NULL;
-CREATE INDEX events_unassigned ON events (time) WHERE customer_id IS NULL;
 
 -- The evidence rows of each case.
 CREATE VIEW case_events AS SELECT case_id, id AS event_row_id FROM events WHERE case_id IS NOT NULL;

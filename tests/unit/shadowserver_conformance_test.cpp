@@ -1,6 +1,4 @@
-// Conformance: every CSV of IntelMQ 3.2.1's Shadowserver test data against its expected events.
-// Deliberate differences are read from the table in docs/shadowserver-conformance.md, so the
-// document and the test cannot disagree.
+// Conformance with IntelMQ 3.2.1's Shadowserver test data; deviations read from the docs table.
 #include <gtest/gtest.h>
 
 #include <filesystem>

@@ -1,5 +1,4 @@
-// Value conversions named in the Shadowserver schema. Semantics follow IntelMQ's documented
-// catalogue (validate_to_none drops "", "0" and "unknown"; invalidate_zero drops 0; ...).
+// Value conversions named in the Shadowserver schema, with the semantics of IntelMQ's catalogue.
 #include "formats/shadowserver/conversions.hpp"
 
 #include <cctype>
@@ -253,6 +252,7 @@ Value convert(Conversion c, std::string_view text, const RowContext& row, std::s
       return invalid(text);
     }
     case Conversion::kValidateToNone:
+      // Shadowserver writes "0" or "unknown" for "no value" in these columns.
       if (text == "0" || text == "unknown") return {};
       return string_value(text);
     case Conversion::kValidateFqdn:

@@ -1,9 +1,9 @@
-// RFC 4180 CSV tokenizer: a hand-written state machine over the mapped input (quotes, doubled
-// quotes, quoted newlines, CRLF/LF/CR, BOM); fields are views, only unescaped quotes are copied.
+// RFC 4180 CSV tokenizer: hand-written state machine over the mapped input, fields as views.
 #include "formats/shadowserver/csv_reader.hpp"
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cstring>
 
 namespace klartext::formats::shadowserver {
@@ -89,12 +89,12 @@ bool CsvReader::next(CsvRecord& rec) {
     while (!done) {
       if (p >= n) {
         // End of input right after a delimiter: one more (empty) field.
-        spans_.push_back({p, 0, false});
+        rec.fields.emplace_back(d + p, 0);
         rec.end = p;
         done = true;
         break;
       }
-      if (spans_.size() >= kMaxFields) {
+      if (rec.fields.size() >= kMaxFields) {
         pos_ = p;
         rec.error = CsvError::kTooManyFields;
         skip_to_line_end(rec);
@@ -114,7 +114,12 @@ bool CsvReader::next(CsvRecord& rec) {
             std::memcpy(&w, d + stop, 8);
             constexpr std::uint64_t kOnes = 0x0101010101010101ull, kHigh = 0x8080808080808080ull;
             auto zero_byte = [](std::uint64_t x) { return (x - kOnes) & ~x & kHigh; };
-            if ((zero_byte(w ^ (kOnes * '"')) | zero_byte(w ^ (kOnes * '\n'))) != 0) break;
+            std::uint64_t hit8 = zero_byte(w ^ (kOnes * '"')) | zero_byte(w ^ (kOnes * '\n'));
+            if (hit8 != 0) {
+              // The lowest flagged byte is exact (false positives only occur above a real match).
+              if constexpr (std::endian::native == std::endian::little) stop += std::countr_zero(hit8) >> 3;
+              break;
+            }
             stop += 8;
           }
           while (stop < n && d[stop] != '"') {
@@ -141,9 +146,10 @@ bool CsvReader::next(CsvRecord& rec) {
             continue;
           }
           if (escaped) {
-            spans_.push_back({scratch_at, scratch_.size() - scratch_at, true});
+            spans_.push_back({rec.fields.size(), scratch_at, scratch_.size() - scratch_at});
+            rec.fields.emplace_back();  // filled in once the record is complete
           } else {
-            spans_.push_back({start, stop - start, false});
+            rec.fields.emplace_back(d + start, stop - start);
           }
           p = stop + 1;
           break;
@@ -154,12 +160,12 @@ bool CsvReader::next(CsvRecord& rec) {
           // field literally, up to the next delimiter.
           std::size_t rest = p;
           while (p < n && !kFieldEnd[static_cast<unsigned char>(d[p])]) ++p;
-          Span& last = spans_.back();
-          if (!last.scratch) {
-            std::size_t at = scratch_.size();
-            scratch_.append(d + last.offset, last.size);
-            last = {at, last.size, true};
+          const std::size_t index = rec.fields.size() - 1;
+          if (spans_.empty() || spans_.back().index != index) {
+            spans_.push_back({index, scratch_.size(), rec.fields.back().size()});
+            scratch_.append(rec.fields.back());
           }
+          Span& last = spans_.back();
           scratch_.append(d + rest, p - rest);
           last.size = scratch_.size() - last.offset;
         }
@@ -171,12 +177,16 @@ bool CsvReader::next(CsvRecord& rec) {
           std::memcpy(&w, d + p, 8);
           constexpr std::uint64_t kOnes = 0x0101010101010101ull, kHigh = 0x8080808080808080ull;
           auto zero_byte = [](std::uint64_t x) { return (x - kOnes) & ~x & kHigh; };
-          if ((zero_byte(w ^ (kOnes * ',')) | zero_byte(w ^ (kOnes * '\n')) | zero_byte(w ^ (kOnes * '\r'))) != 0)
+          std::uint64_t hit8 =
+              zero_byte(w ^ (kOnes * ',')) | zero_byte(w ^ (kOnes * '\n')) | zero_byte(w ^ (kOnes * '\r'));
+          if (hit8 != 0) {
+            if constexpr (std::endian::native == std::endian::little) p += std::countr_zero(hit8) >> 3;
             break;
+          }
           p += 8;
         }
         while (p < n && !kFieldEnd[static_cast<unsigned char>(d[p])]) ++p;
-        spans_.push_back({start, p - start, false});
+        rec.fields.emplace_back(d + start, p - start);
       }
       if (p > limit) {
         pos_ = p;
@@ -201,12 +211,9 @@ bool CsvReader::next(CsvRecord& rec) {
     pos_ = p;
     rec.next = p;
     // Blank lines are not records.
-    if (rec.end == rec.begin && spans_.size() == 1 && rec.error == CsvError::kNone) continue;
-    rec.fields.reserve(spans_.size());
-    for (const Span& s : spans_) {
-      rec.fields.emplace_back(s.scratch ? std::string_view(scratch_).substr(s.offset, s.size)
-                                        : std::string_view(d + s.offset, s.size));
-    }
+    if (rec.end == rec.begin && rec.fields.size() == 1 && rec.error == CsvError::kNone) continue;
+    // Unescaped fields point into scratch_, which may have moved while the record grew.
+    for (const Span& s : spans_) rec.fields[s.index] = std::string_view(scratch_).substr(s.offset, s.size);
     return true;
   }
 }

@@ -43,10 +43,10 @@ class CsvReader {
   std::uint64_t line() const { return line_; }
 
  private:
-  struct Span {
+  struct Span {  // a field whose text lives in scratch_ (unescaped "" -> ")
+    std::size_t index;
     std::size_t offset;
     std::size_t size;
-    bool scratch;  // offset into scratch_ (unescaped "" -> ") instead of the input
   };
   void skip_to_line_end(CsvRecord& rec);
   void resync_after_first_line(CsvRecord& rec);

@@ -1,5 +1,4 @@
-// Row normalization: schema mapping bound to header positions once per file, then applied per row
-// into a reused Event without per-field allocation beyond the event's own buffers.
+// Row normalization: the schema mapping bound to header positions once, applied per row.
 #include "formats/shadowserver/normalizer.hpp"
 
 #include <cctype>

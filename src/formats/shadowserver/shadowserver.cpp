@@ -1,5 +1,4 @@
-// Shadowserver CSV parsing: report type detection, header binding, and the streaming row loop
-// that turns rows into events and bad rows into named issues.
+// Shadowserver CSV parsing: report type detection, header binding and the streaming row loop.
 #include "formats/shadowserver/shadowserver.hpp"
 
 #include <map>
@@ -49,7 +48,7 @@ std::string_view trim(std::string_view s) {
 std::string report_type_from_filename(std::string_view filename) {
   std::size_t slash = filename.find_last_of("/\\");
   if (slash != std::string_view::npos) filename.remove_prefix(slash + 1);
-  for (std::string_view ext : {".zip", ".csv", ".CSV", ".ZIP", ".csv", ".txt"}) {
+  for (std::string_view ext : {".zip", ".ZIP", ".csv", ".CSV", ".txt"}) {
     if (filename.size() > ext.size() && filename.substr(filename.size() - ext.size()) == ext) {
       filename.remove_suffix(ext.size());
     }

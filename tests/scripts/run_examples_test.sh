@@ -20,8 +20,12 @@ mails=("$work"/outbox/new/*)
 python3 "$src/tests/scripts/check_letters_mime.py" "${mails[@]}"
 
 # The ntp-monitor letter to a German customer (K-1001, 198.51.100.7).
-python3 - "$work/outbox/new" <<'PY'
+python3 - "$work/outbox/new" "$inbox" <<'PY'
 import email, email.policy, pathlib, sys
+# The original header and row of 198.51.100.7 in the inbox's ntp-monitor report.
+report = next(pathlib.Path(sys.argv[2]).glob("*scan_ntpmonitor*.csv")).read_bytes().decode()
+header = report.splitlines()[0]
+row = next(l for l in report.splitlines() if "198.51.100.7" in l and "198.51.100.70" not in l)
 found = False
 for f in sorted(pathlib.Path(sys.argv[1]).iterdir()):
     m = email.message_from_bytes(f.read_bytes(), policy=email.policy.default)
@@ -32,13 +36,13 @@ for f in sorted(pathlib.Path(sys.argv[1]).iterdir()):
     problems = []
     for want in ("NTP", "monlist", "DDoS", "198.51.100.7", "disable monitor",
                  "restrict default kod nomodify notrap nopeer noquery", "4.2.8", "ntpdc -n -c monlist 198.51.100.7",
-                 '"2026-11-27 02:14:09",198.51.100.7,udp,123,'):
+                 header + "\n" + row + "\n"):
         if want not in body:
             problems.append(f"body lacks {want!r}")
-    csv = [a for a in m.iter_attachments() if a.get_content_type() == "text/csv"
-           and b"198.51.100.7" in a.get_payload(decode=True)]
-    if not csv or not csv[0].get_payload(decode=True).startswith(b'"timestamp","ip"'):
-        problems.append("no CSV attachment with the original header and row")
+    want = (header + "\n" + row + "\n").encode()
+    if not any(a.get_content_type() == "text/csv" and a.get_payload(decode=True) == want
+               for a in m.iter_attachments()):
+        problems.append("no CSV attachment with exactly the original header and row")
     if "spam" in str(m["Subject"]).lower():
         problems.append("subject says spam")
     # Text klartext writes itself never says spam; the knowledge base's own text is reported apart.

@@ -22,6 +22,7 @@ GlobalOptions& global_options();
 
 void register_parse(CLI::App& app);
 void register_notify(CLI::App& app);
+void register_run(CLI::App& app);
 void register_config(CLI::App& app);
 void register_ingest(CLI::App& app);
 void register_customers(CLI::App& app);

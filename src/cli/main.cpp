@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
 
   register_parse(app);
   register_notify(app);
+  register_run(app);
   register_config(app);
   register_ingest(app);
   register_customers(app);

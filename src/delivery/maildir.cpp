@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <stdio.h>  // renameat2
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -94,14 +95,19 @@ std::filesystem::path Maildir::deliver(std::string_view message) {
       ::unlink(tmp.c_str());
       fail("cannot write", tmp, err);
     }
-    // link() refuses to overwrite, so a name clash in new/ can never replace another letter.
-    if (::link(tmp.c_str(), dst.c_str()) != 0) {
-      const int err = errno;
-      ::unlink(tmp.c_str());
+    // Never replaces another letter: rename without replace where the file system supports it, else
+    // the classic link() + unlink().
+    if (::renameat2(AT_FDCWD, tmp.c_str(), AT_FDCWD, dst.c_str(), RENAME_NOREPLACE) != 0) {
+      int err = errno;
+      if (err == EINVAL || err == ENOSYS) {
+        err = ::link(tmp.c_str(), dst.c_str()) == 0 ? 0 : errno;
+        ::unlink(tmp.c_str());
+      } else {
+        ::unlink(tmp.c_str());
+      }
       if (err == EEXIST) continue;
-      fail("cannot deliver", dst, err);
+      if (err != 0) fail("cannot deliver", dst, err);
     }
-    ::unlink(tmp.c_str());
     return dst;
   }
   throw std::runtime_error("outbox: no unique file name in " + root_.string());

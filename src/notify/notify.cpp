@@ -115,6 +115,17 @@ Result run(store::Store& st, const config::Config& cfg, const Options& opt) {
   std::optional<delivery::Maildir> outbox;
   if (!opt.dry_run) outbox.emplace(cfg.outbox_dir, opt.sync);
   std::map<std::int64_t, std::optional<std::string>> mail_reports;
+  // Letters are recorded after their delivery, a batch per transaction: a crash in between sends those
+  // letters again rather than never.
+  std::vector<store::Notification> pending;
+  auto record = [&](std::vector<store::Notification>& batch) {
+    if (batch.empty()) return;
+    auto tx = st.transaction();
+    cases::CaseBook book(st, cfg);
+    for (const store::Notification& n : batch) book.record_letter(n);
+    tx.commit();
+    batch.clear();
+  };
 
   for (auto& [customer_id, due_cases] : due_by_customer) {
     const auto customer = st.customer(customer_id);
@@ -157,9 +168,6 @@ Result run(store::Store& st, const config::Config& cfg, const Options& opt) {
       if (opt.dry_run_out) *opt.dry_run_out << mime << "\n";
     } else {
       line.path = outbox->deliver(mime).string();
-      // Recorded after delivery: a crash in between sends the letter again rather than never.
-      auto tx = st.transaction();
-      cases::CaseBook book(st, cfg);
       store::Notification n;
       n.customer_id = customer->id;
       n.time = opt.now;
@@ -167,12 +175,13 @@ Result run(store::Store& st, const config::Config& cfg, const Options& opt) {
       n.path = line.path;
       n.language = letter.language;
       for (const auto& [c, d] : due_cases) n.case_ids.push_back(c.id);
-      book.record_letter(n);
-      tx.commit();
-      spdlog::info("letter written customer={} cases={} path={}", customer->id, n.case_ids.size(), line.path);
+      spdlog::debug("letter written customer={} cases={} path={}", customer->id, n.case_ids.size(), line.path);
+      pending.push_back(std::move(n));
+      if (pending.size() >= opt.record_batch) record(pending);
     }
     result.letters.push_back(std::move(line));
   }
+  record(pending);
   return result;
 }
 

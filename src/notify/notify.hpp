@@ -23,6 +23,7 @@ struct Options {
   std::ostream* dry_run_out = nullptr;     // where --dry-run prints (required with dry_run)
   std::size_t max_evidence_events = 1000;  // stored events read per case for the evidence
   bool sync = true;                        // fsync each letter in the outbox
+  std::size_t record_batch = 100;          // letters recorded per store transaction
 };
 
 struct CaseLine {

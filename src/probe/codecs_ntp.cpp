@@ -69,6 +69,8 @@ class NtpMode7 : public Codec {
     if (item_size >= 0) d.add_num("item_size", static_cast<double>(item_size));
     d.add_num("sequence_numbers", static_cast<double>(seqs.size()));
     d.add("complete", last_seen ? "yes" : "no");
+    // ntpdc falls back to implementation 2 when 3 is refused; tell the operator which variant does that.
+    if (err == 1 && impl == 3) d.add("hint", "implementation 3 refused: try --service ntp-monitor:impl2-req42");
     d.open = err == 0 && entries > 0;
     return d;
   }

@@ -167,6 +167,9 @@ run ::1 --service ntp-version,ntp-time --source ::1 >"$T/v6.jsonl"
 # The non-amplifying control (chrony cannot be installed beside ntpsec): a plain mode 3 time query
 # to ntpsec from a fresh, unprivileged source address.
 run 127.0.0.1 --service ntp-time --source 127.0.0.4 >"$T/control.jsonl"
+# Outside probe.allowed_prefixes (default: loopback only): refused before any packet.
+"$K" check 192.0.2.7 127.0.0.1 --service ntp >"$T/refused.out" 2>&1
+echo $? >"$T/refused.rc"
 sleep 0.5
 kill -INT $CAP
 wait $CAP 2>/dev/null
@@ -242,6 +245,11 @@ check "monlist 3/20: 60 datagrams, 29,280 B" is "$M" ntp-monitor:impl3-req20 '(r
 check "monlist 2/20: 30 datagrams, 14,640 B" is "$M" ntp-monitor:impl2-req20 '(r["response_packets"], r["response_bytes"])' "(30, 14640)"
 check "monlist 2/42: 40 datagrams, 19,520 B" is "$M" ntp-monitor:impl2-req42 '(r["response_packets"], r["response_bytes"])' "(40, 19520)"
 check "IPv6: ntpsec mode 6 on ::1" is "$T/v6.jsonl" ntp-version 'r["verdict"]' amplifier
+
+check "target outside probe.allowed_prefixes refused (exit 2, names the setting)" \
+  bash -c "[[ \$(cat '$T/refused.rc') == 2 ]] && grep -q 'probe.allowed_prefixes' '$T/refused.out'"
+check "no packet to 192.0.2.7 on the wire" \
+  test "$(tshark -r "$T/cap.pcapng" -Y "ip.dst==192.0.2.7" 2>/dev/null | wc -l)" = 0
 
 echo "--- bytes on the wire (tshark) against klartext's accounting"
 python3 "$TOOLS/capture_check.py" "$T/results.jsonl" "$T/flows.tsv" || fail=1

@@ -7,6 +7,7 @@
 #include <random>
 #include <sstream>
 
+#include "knowledge/knowledge.hpp"
 #include "probe/catalogue.hpp"
 #include "probe/codec.hpp"
 #include "probe/wire.hpp"
@@ -91,6 +92,17 @@ TEST(ProbeCatalogue, EveryKnowledgeProbeNameExists) {
   }
   EXPECT_EQ(cat().select("ntp").size(), 3u);
   EXPECT_TRUE(cat().select("nonsense").empty());
+}
+
+// The knowledge base's `probe` field must name a catalogue entry (or be empty).
+TEST(ProbeCatalogue, KnowledgeBaseProbesExist) {
+  for (const auto& a : knowledge::KnowledgeBase::instance().amplifiers()) {
+    if (!a.probe.empty()) {
+      const auto* p = cat().find(a.probe);
+      ASSERT_NE(p, nullptr) << a.identifier << " names probe " << a.probe;
+      EXPECT_EQ(p->port, a.port) << a.identifier;
+    }
+  }
 }
 
 TEST(ProbeCatalogue, BadDataIsRejectedWithTheEntryName) {

@@ -21,5 +21,7 @@ struct GlobalOptions {
 GlobalOptions& global_options();
 
 void register_parse(CLI::App& app);
+void register_config(CLI::App& app);
+void register_knowledge(CLI::App& app);
 
 }  // namespace klartext::cli

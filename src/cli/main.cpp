@@ -22,6 +22,8 @@ int main(int argc, char** argv) {
   app.add_flag("-v,--verbose", g.verbosity, "more log output (repeat for debug)");
 
   register_parse(app);
+  register_config(app);
+  register_knowledge(app);
 
   try {
     app.parse(argc, argv);

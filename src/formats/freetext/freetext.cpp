@@ -3,6 +3,8 @@
 
 namespace klartext::formats::freetext {
 
-std::size_t parse_free_text(ParseContext&, const TextReport&) { return 0; }
+std::size_t parse_free_text(ParseContext&, const TextReport&) {
+  return 0;
+}
 
 }  // namespace klartext::formats::freetext

@@ -11,11 +11,11 @@ namespace klartext::formats::freetext {
 
 // A report that has no structured part we understand: a mail body, or a plain text file.
 struct TextReport {
-  std::string_view subject;                  // mail subject, may be empty
-  std::string_view body;                     // decoded text (UTF-8)
-  std::string_view from;                     // sender address, may be empty
-  std::optional<core::Timestamp> sent;       // mail Date, if any
-  std::string_view feed_provider;            // e.g. sender domain; becomes feed.provider
+  std::string_view subject;             // mail subject, may be empty
+  std::string_view body;                // decoded text (UTF-8)
+  std::string_view from;                // sender address, may be empty
+  std::optional<core::Timestamp> sent;  // mail Date, if any
+  std::string_view feed_provider;       // e.g. sender domain; becomes feed.provider
 };
 
 // Emits one event per reported address (classified when the rules are confident enough, else

@@ -331,3 +331,30 @@ TEST(Shadowserver, StreamingReleasesParsedBytes) {
 
 }  // namespace
 }  // namespace klartext::formats::shadowserver
+
+namespace klartext::formats::shadowserver {
+namespace {
+
+TEST(Shadowserver, OverlongColumnNameStaysRawOnly) {
+  // A header name over the field-name limit is not interned: one file issue, the value stays in raw.
+  const std::string hostile(core::kMaxInternedKeyBytes + 10, 'x');
+  std::string data = "\"timestamp\",\"ip\",\"protocol\",\"port\",\"" + hostile +
+                     "\"\n\"2026-11-27 06:00:00\",203.0.113.133,udp,123,secret\n";
+  Parsed r = parse(data, "2026-11-27-scan_ntpmonitor-123-org-asn.csv");
+  ASSERT_EQ(r.sink.events.size(), 1u);
+  EXPECT_EQ(r.sink.count("shadowserver-column-key-limit"), 1u);
+  EXPECT_FALSE(r.sink.events[0].get("extra." + hostile).has_value());
+  EXPECT_FALSE(r.sink.events[0].get(core::kKeyLimitExceeded).has_value());
+  EXPECT_NE(r.sink.events[0].raw.find("secret"), std::string::npos);
+}
+
+TEST(InternKey, NamedLimits) {
+  EXPECT_FALSE(core::try_intern_key(std::string(core::kMaxInternedKeyBytes + 1, 'k')).has_value());
+  EXPECT_EQ(core::intern_key(std::string(core::kMaxInternedKeyBytes + 1, 'k')), core::kKeyLimitExceeded);
+  auto ok = core::try_intern_key(std::string(core::kMaxInternedKeyBytes, 'k'));
+  ASSERT_TRUE(ok.has_value());
+  EXPECT_EQ(ok->size(), core::kMaxInternedKeyBytes);
+}
+
+}  // namespace
+}  // namespace klartext::formats::shadowserver

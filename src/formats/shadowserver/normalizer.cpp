@@ -187,8 +187,23 @@ void Normalizer::bind() {
                               "optional column(s) of report type '" + spec.key + "' not in the header: " + list,
                               header_line_});
   }
+  std::size_t refused = 0;
+  std::string refused_example;
   for (std::size_t i = 0; i < header_.size(); ++i) {
-    if (!used[i]) leftovers_.push_back({i, core::intern_key("extra." + header_[i])});
+    if (used[i]) continue;
+    if (auto key = core::try_intern_key("extra." + header_[i])) {
+      leftovers_.push_back({i, *key});
+    } else if (refused++ == 0) {
+      refused_example = header_[i].substr(0, 64);
+    }
+  }
+  if (refused > 0) {
+    file_problems_.push_back({"shadowserver-column-key-limit",
+                              std::to_string(refused) + " column name(s) over the field-name limit (" +
+                                  std::to_string(core::kMaxInternedKeyBytes) + " bytes, " +
+                                  std::to_string(core::kMaxInternedKeys) + " distinct names), e.g. '" +
+                                  refused_example + "': their values are only in raw",
+                              header_line_});
   }
   col_http_host_ = column_of("http_host");
   col_cc_dns_ = column_of("cc_dns");

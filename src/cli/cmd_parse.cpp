@@ -64,6 +64,14 @@ struct FileCloser {
 };
 
 void run_parse(const ParseArgs& args) {
+  // An unreadable --schema would otherwise surface as one parser failure per input.
+  if (!args.options.schema_path.empty()) {
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(args.options.schema_path, ec) ||
+        !std::ifstream(args.options.schema_path).good()) {
+      throw CommandFailed("cannot read --schema file '" + args.options.schema_path + "'", 2);
+    }
+  }
   std::unique_ptr<std::FILE, FileCloser> issues_file;
   std::FILE* issues_out = stderr;
   if (!args.issues_path.empty() && args.issues_path != "-") {

@@ -40,17 +40,23 @@ std::optional<Severity> parse_severity(std::string_view s) {
   return std::nullopt;
 }
 
-std::string_view intern_key(std::string_view key) {
+std::optional<std::string_view> try_intern_key(std::string_view key) {
   static std::mutex mu;
   static std::deque<std::string> storage;
   static std::unordered_set<std::string_view> index;
   std::lock_guard lock(mu);
   auto it = index.find(key);
   if (it != index.end()) return *it;
+  if (key.size() > kMaxInternedKeyBytes || index.size() >= kMaxInternedKeys) return std::nullopt;
   storage.emplace_back(key);
   std::string_view v = storage.back();
   index.insert(v);
   return v;
+}
+
+std::string_view intern_key(std::string_view key) {
+  if (auto v = try_intern_key(key)) return *v;
+  return kKeyLimitExceeded;  // a static string: as stable as an interned one
 }
 
 void Event::clear() {

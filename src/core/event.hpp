@@ -20,7 +20,18 @@ enum class Severity : std::uint8_t { kUnknown, kInfo, kLow, kMedium, kHigh, kCri
 std::string_view to_string(Severity s);
 std::optional<Severity> parse_severity(std::string_view s);  // case-insensitive
 
-// Returns a stable view of `key` that lives for the whole program (field names are a small set).
+// Field names are a small set, interned for the whole program. Input can name columns (CSV headers),
+// so the table is bounded: hostile headers must not grow memory without limit.
+inline constexpr std::size_t kMaxInternedKeys = 65536;    // distinct field names per process
+inline constexpr std::size_t kMaxInternedKeyBytes = 256;  // length of one field name
+// Key that intern_key returns for a name it refuses (too long, or the table is full).
+inline constexpr std::string_view kKeyLimitExceeded = "extra.key-limit-exceeded";
+
+// Returns a stable view of `key` that lives for the whole program, or nullopt when `key` is new and
+// longer than kMaxInternedKeyBytes or the table already holds kMaxInternedKeys names.
+std::optional<std::string_view> try_intern_key(std::string_view key);
+// Like try_intern_key, but a refused name becomes kKeyLimitExceeded (its data stays in `raw`);
+// callers that take names from input should use try_intern_key and report the refusal.
 std::string_view intern_key(std::string_view key);
 
 struct Field {

@@ -220,7 +220,8 @@ TEST(Shadowserver, NonRsitLabelsAreMappedByTable) {
 }
 
 TEST(Shadowserver, AmplifiersComeFromTheKnowledgeBaseNotFromCode) {
-  // A test-only knowledge base that also knows SSDP; the schema still comes from the embedded copy.
+  // A test-only knowledge base (data_dir override replaces amplifiers.yaml) that knows SSDP with
+  // its own figures and nothing else; the schema still comes from the embedded copy.
   auto dir = std::filesystem::temp_directory_path() / "klartext_ss_kb_test";
   std::filesystem::create_directories(dir / "knowledge");
   std::ofstream(dir / "knowledge/amplifiers.yaml") << R"(amplifiers:
@@ -228,23 +229,62 @@ TEST(Shadowserver, AmplifiersComeFromTheKnowledgeBaseNotFromCode) {
     aliases: [scan_ssdp]
     service: ssdp
     port: 1900
-    baf_typical: 30.8
-    baf_max: 75.9
+    baf_typical: 12.25
+    baf_max: 99.5
+    source: "test figures"
+    de:
+      title: "SSDP Test"
+      explanation: "Test."
+      remediation: "Test."
+      check: "Test."
+    en:
+      title: "SSDP test"
+      explanation: "Test."
+      remediation: "Test."
+      check: "Test."
 )";
-  std::string data =
-      "\"timestamp\",\"ip\",\"protocol\",\"port\",\"amplification\"\n\"2026-11-27 06:00:00\",203.0.113.130,udp,"
-      "1900,12.5\n";
-  Parsed plain = parse(data, "2026-11-27-scan_ssdp-1900-org-asn.csv");
-  ASSERT_EQ(plain.sink.events.size(), 1u);
-  EXPECT_EQ(plain.sink.events[0].classification().to_string(), "vulnerable/vulnerable-system/open-ssdp");
   ParseOptions opt;
   opt.data_dir = dir.string();
-  Parsed kb = parse(data, "2026-11-27-scan_ssdp-1900-org-asn.csv", opt);
+  std::string ssdp =
+      "\"timestamp\",\"ip\",\"protocol\",\"port\",\"amplification\"\n\"2026-11-27 06:00:00\",203.0.113.130,udp,"
+      "1900,12.5\n";
+  Parsed plain = parse(ssdp, "2026-11-27-scan_ssdp-1900-org-asn.csv");
+  ASSERT_EQ(plain.sink.events.size(), 1u);
+  EXPECT_EQ(plain.sink.events[0].classification().to_string(), "vulnerable/ddos-amplifier/open-ssdp");
+  EXPECT_NE(plain.sink.events[0].get("extra.amplifier.baf_typical"), "12.25");
+  Parsed kb = parse(ssdp, "2026-11-27-scan_ssdp-1900-org-asn.csv", opt);
   ASSERT_EQ(kb.sink.events.size(), 1u);
   EXPECT_EQ(kb.sink.events[0].classification().to_string(), "vulnerable/ddos-amplifier/open-ssdp");
-  EXPECT_EQ(kb.sink.events[0].get("extra.amplifier.baf_typical"), "30.8");
+  EXPECT_EQ(kb.sink.events[0].get("extra.amplifier.baf_typical"), "12.25");
+  EXPECT_EQ(kb.sink.events[0].get("extra.amplifier.baf_max"), "99.5");
   EXPECT_EQ(kb.sink.events[0].get("extra.amplifier.port"), "1900");
   EXPECT_EQ(kb.sink.events[0].get("extra.amplification"), "12.5");
+  // NTP monlist is an amplifier in the embedded knowledge base, but not in the test one.
+  std::string ntp = "\"timestamp\",\"ip\",\"protocol\",\"port\"\n\"2026-11-27 06:00:00\",203.0.113.131,udp,123\n";
+  Parsed ntp_plain = parse(ntp, "2026-11-27-scan_ntpmonitor-123-org-asn.csv");
+  ASSERT_EQ(ntp_plain.sink.events.size(), 1u);
+  EXPECT_EQ(ntp_plain.sink.events[0].classification().to_string(), "vulnerable/ddos-amplifier/ntp-monitor");
+  Parsed ntp_kb = parse(ntp, "2026-11-27-scan_ntpmonitor-123-org-asn.csv", opt);
+  ASSERT_EQ(ntp_kb.sink.events.size(), 1u);
+  EXPECT_EQ(ntp_kb.sink.events[0].classification().to_string(), "vulnerable/vulnerable-system/ntp-monitor");
+}
+
+TEST(Shadowserver, AmplifierByReportTypeFirst) {
+  // open-ldap is the identifier of both LDAP reports; only the UDP one (CLDAP) amplifies.
+  std::string data = "\"timestamp\",\"ip\",\"protocol\",\"port\"\n\"2026-11-27 06:00:00\",203.0.113.132,udp,389\n";
+  Parsed udp = parse(data, "2026-11-27-scan_ldap_udp-389-org-asn.csv");
+  ASSERT_EQ(udp.sink.events.size(), 1u);
+  EXPECT_EQ(udp.sink.events[0].classification().to_string(), "vulnerable/ddos-amplifier/open-ldap");
+  Parsed tcp = parse(data, "2026-11-27-scan_ldap_tcp-389-org-asn.csv");
+  ASSERT_EQ(tcp.sink.events.size(), 1u);
+  EXPECT_EQ(tcp.sink.events[0].classification().to_string(), "vulnerable/vulnerable-system/open-ldap");
+  EXPECT_FALSE(tcp.sink.events[0].get("extra.amplifier.baf_typical").has_value());
+  for (const char* name : {"2026-11-27-scan_stun-3478-org-asn.csv", "2026-11-27-scan6_stun-3478-org-asn.csv",
+                           "2026-11-27-scan_sip-5060-org-asn.csv"}) {
+    Parsed r = parse(data, name);
+    ASSERT_EQ(r.sink.events.size(), 1u) << name;
+    EXPECT_EQ(r.sink.events[0].classification().type, core::IncidentType::kDdosAmplifier) << name;
+  }
 }
 
 TEST(Shadowserver, SinkholeIdentifierComesFromTheRow) {
@@ -287,6 +327,33 @@ TEST(Shadowserver, StreamingReleasesParsedBytes) {
   EXPECT_LT(released.back(), data.size());
   EXPECT_EQ(sink.issues, 0u);
   EXPECT_GT(sink.events, 40000u);
+}
+
+}  // namespace
+}  // namespace klartext::formats::shadowserver
+
+namespace klartext::formats::shadowserver {
+namespace {
+
+TEST(Shadowserver, OverlongColumnNameStaysRawOnly) {
+  // A header name over the field-name limit is not interned: one file issue, the value stays in raw.
+  const std::string hostile(core::kMaxInternedKeyBytes + 10, 'x');
+  std::string data = "\"timestamp\",\"ip\",\"protocol\",\"port\",\"" + hostile +
+                     "\"\n\"2026-11-27 06:00:00\",203.0.113.133,udp,123,secret\n";
+  Parsed r = parse(data, "2026-11-27-scan_ntpmonitor-123-org-asn.csv");
+  ASSERT_EQ(r.sink.events.size(), 1u);
+  EXPECT_EQ(r.sink.count("shadowserver-column-key-limit"), 1u);
+  EXPECT_FALSE(r.sink.events[0].get("extra." + hostile).has_value());
+  EXPECT_FALSE(r.sink.events[0].get(core::kKeyLimitExceeded).has_value());
+  EXPECT_NE(r.sink.events[0].raw.find("secret"), std::string::npos);
+}
+
+TEST(InternKey, NamedLimits) {
+  EXPECT_FALSE(core::try_intern_key(std::string(core::kMaxInternedKeyBytes + 1, 'k')).has_value());
+  EXPECT_EQ(core::intern_key(std::string(core::kMaxInternedKeyBytes + 1, 'k')), core::kKeyLimitExceeded);
+  auto ok = core::try_intern_key(std::string(core::kMaxInternedKeyBytes, 'k'));
+  ASSERT_TRUE(ok.has_value());
+  EXPECT_EQ(ok->size(), core::kMaxInternedKeyBytes);
 }
 
 }  // namespace

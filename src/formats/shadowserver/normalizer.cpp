@@ -13,6 +13,22 @@
 namespace klartext::formats::shadowserver {
 namespace {
 
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
+  }
+  return true;
+}
+
+// True when the knowledge base says this report type is not an amplifier (whatever its identifier).
+bool listed_not_amplifier(const knowledge::KnowledgeBase& kb, const ReportSpec& spec) {
+  for (const auto& na : kb.not_amplifiers()) {
+    if (iequals(na.report, spec.file_name) || iequals(na.report, spec.key)) return true;
+  }
+  return false;
+}
+
 constexpr std::string_view kProvider = "Shadowserver";
 
 std::string number_text(double v) {
@@ -171,8 +187,23 @@ void Normalizer::bind() {
                               "optional column(s) of report type '" + spec.key + "' not in the header: " + list,
                               header_line_});
   }
+  std::size_t refused = 0;
+  std::string refused_example;
   for (std::size_t i = 0; i < header_.size(); ++i) {
-    if (!used[i]) leftovers_.push_back({i, core::intern_key("extra." + header_[i])});
+    if (used[i]) continue;
+    if (auto key = core::try_intern_key("extra." + header_[i])) {
+      leftovers_.push_back({i, *key});
+    } else if (refused++ == 0) {
+      refused_example = header_[i].substr(0, 64);
+    }
+  }
+  if (refused > 0) {
+    file_problems_.push_back({"shadowserver-column-key-limit",
+                              std::to_string(refused) + " column name(s) over the field-name limit (" +
+                                  std::to_string(core::kMaxInternedKeyBytes) + " bytes, " +
+                                  std::to_string(core::kMaxInternedKeys) + " distinct names), e.g. '" +
+                                  refused_example + "': their values are only in raw",
+                              header_line_});
   }
   col_http_host_ = column_of("http_host");
   col_cc_dns_ = column_of("cc_dns");
@@ -235,11 +266,16 @@ const Normalizer::Resolved& Normalizer::resolve(std::string_view taxonomy, std::
     r.mapped = spec_ == nullptr || (taxonomy.empty() && type.empty());
     c = core::Classification::undetermined(std::string(identifier));
   }
-  // Amplifiers: the knowledge base decides, by identifier or by report type.
+  // Amplifiers: the knowledge base decides, by report type first, then by identifier. The report
+  // type comes first because identifiers are shared across transports: open-ldap is both
+  // scan_ldap_udp (CLDAP amplifier) and scan_ldap_tcp, which the knowledge base lists under
+  // not_amplifiers so that its identifier does not make it one.
   if (spec_ != nullptr) {
-    const knowledge::Amplifier* amp = identifier.empty() ? nullptr : kb_.find_amplifier(identifier);
-    if (amp == nullptr) amp = kb_.find_amplifier(spec_->file_name);
+    const knowledge::Amplifier* amp = kb_.find_amplifier(spec_->file_name);
     if (amp == nullptr) amp = kb_.find_amplifier(spec_->key);
+    if (amp == nullptr && !identifier.empty() && !listed_not_amplifier(kb_, *spec_)) {
+      amp = kb_.find_amplifier(identifier);
+    }
     if (amp != nullptr) {
       r.amplifier = amp;
       c = core::Classification::of(core::IncidentType::kDdosAmplifier,

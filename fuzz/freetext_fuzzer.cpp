@@ -4,19 +4,7 @@
 
 #include "formats/freetext/extract.hpp"
 #include "formats/freetext/freetext.hpp"
-
-namespace {
-
-class NullSink : public klartext::formats::Sink {
- public:
-  void on_event(const klartext::core::Event& e) override {
-    std::string s;
-    e.append_json(s);  // serialization must cope with whatever was extracted
-  }
-  void on_issue(const klartext::formats::ParseIssue&) override {}
-};
-
-}  // namespace
+#include "fuzz_support.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace klartext;
@@ -24,7 +12,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::size_t nl = all.find('\n');
   std::string_view subject = nl == std::string_view::npos ? std::string_view{} : all.substr(0, nl);
   std::string_view body = nl == std::string_view::npos ? all : all.substr(nl + 1);
-  NullSink sink;
+  klartext::fuzz::SerializingSink sink;
   formats::ParseOptions options;
   formats::Input input{"fuzz", "fuzz.txt", all, {}};
   formats::ParseContext ctx(sink, options, input);

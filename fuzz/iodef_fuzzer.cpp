@@ -4,18 +4,11 @@
 #include <string_view>
 
 #include "formats/iodef/iodef.hpp"
-
-namespace {
-class NullSink : public klartext::formats::Sink {
- public:
-  void on_event(const klartext::core::Event&) override {}
-  void on_issue(const klartext::formats::ParseIssue&) override {}
-};
-}  // namespace
+#include "fuzz_support.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace klartext::formats;
-  NullSink sink;
+  klartext::fuzz::SerializingSink sink;
   ParseOptions options;
   Input in;
   in.name = "fuzz.xml";

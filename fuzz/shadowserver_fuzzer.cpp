@@ -5,18 +5,9 @@
 
 #include "formats/format.hpp"
 #include "formats/shadowserver/shadowserver.hpp"
+#include "fuzz_support.hpp"
 
 namespace {
-
-struct NullSink : klartext::formats::Sink {
-  std::size_t events = 0, issues = 0;
-  void on_event(const klartext::core::Event& e) override {
-    std::string json;
-    e.append_json(json);
-    events += json.empty() ? 0 : 1;
-  }
-  void on_issue(const klartext::formats::ParseIssue& i) override { issues += i.code.empty() ? 0 : 1; }
-};
 
 constexpr const char* kNames[] = {
     "2026-11-27-scan_ntpmonitor-123-org-asn.csv",
@@ -40,7 +31,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   in.data = bytes;
   klartext::formats::ParseOptions opt;
   opt.limits.max_line_bytes = 4096;
-  NullSink sink;
+  klartext::fuzz::SerializingSink sink;
   klartext::formats::ParseContext ctx(sink, opt, in);
   klartext::formats::shadowserver::format().parse(ctx);
   klartext::formats::shadowserver::format().sniff(in);

@@ -14,22 +14,22 @@ struct NotifyArgs {
   std::string now;
 };
 
-void run_notify(const NotifyArgs& args) {
+}  // namespace
+
+void run_notify(bool dry_run, const std::string& now) {
   const config::Config cfg = config::load(global_options().config_path);
   notify::Options opt;
-  opt.dry_run = args.dry_run;
+  opt.dry_run = dry_run;
   opt.dry_run_out = &std::cout;
-  if (!args.now.empty()) {
-    auto t = core::Timestamp::parse(args.now);
-    if (!t) throw CommandFailed("--now: not a time: " + args.now, 2);
+  if (!now.empty()) {
+    auto t = core::Timestamp::parse(now);
+    if (!t) throw CommandFailed("--now: not a time: " + now, 2);
     opt.now = *t;
   }
   auto store = store::Store::open(cfg);
   const notify::Result r = notify::run(*store, cfg, opt);
-  notify::print_summary(r, args.dry_run ? std::cerr : std::cout, args.dry_run);
+  notify::print_summary(r, dry_run ? std::cerr : std::cout, dry_run);
 }
-
-}  // namespace
 
 void register_notify(CLI::App& app) {
   auto args = std::make_shared<NotifyArgs>();
@@ -41,7 +41,7 @@ void register_notify(CLI::App& app) {
       "what was found and where the letter is; warns about cases whose identifier has no specific text.");
   cmd->add_flag("--dry-run", args->dry_run, "print the letters (MIME) to stdout instead of writing and recording them");
   cmd->add_option("--now", args->now, "act as if it were this time (ISO 8601; for replays and tests)");
-  cmd->callback([args] { run_notify(*args); });
+  cmd->callback([args] { run_notify(args->dry_run, args->now); });
 }
 
 }  // namespace klartext::cli

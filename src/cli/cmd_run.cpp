@@ -34,18 +34,7 @@ void ingest(const RunArgs& args) {
 
 void run_run(const RunArgs& args) {
   ingest(args);
-  const config::Config cfg = config::load(global_options().config_path);
-  notify::Options opt;
-  opt.dry_run = args.dry_run;
-  opt.dry_run_out = &std::cout;
-  if (!args.now.empty()) {
-    auto t = core::Timestamp::parse(args.now);
-    if (!t) throw CommandFailed("--now: not a time: " + args.now, 2);
-    opt.now = *t;
-  }
-  auto store = store::Store::open(cfg);
-  const notify::Result r = notify::run(*store, cfg, opt);
-  notify::print_summary(r, args.dry_run ? std::cerr : std::cout, args.dry_run);
+  run_notify(args.dry_run, args.now);
 }
 
 }  // namespace

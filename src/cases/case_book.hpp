@@ -67,6 +67,7 @@ class CaseBook {
     bool is_new = false;
   };
   Cached& load(std::int64_t id);
+  void load_active_keys();
   void transition(Case& c, CaseState to, std::string_view reason, core::Timestamp now);
 
   store::Store& store_;
@@ -74,6 +75,8 @@ class CaseBook {
   std::unordered_map<Key, std::int64_t, KeyHash> by_key_;
   std::unordered_map<std::int64_t, Cached> cache_;
   std::size_t created_ = 0;
+  bool keys_loaded_ = false;
+  std::int64_t loaded_up_to_ = 0;  // active cases up to this id are in by_key_
 };
 
 // Whether a case should be in the customer's next letter: not closed/resolved, and either never

@@ -580,6 +580,15 @@ std::optional<cases::Case> Store::find_active_case(std::string_view customer_id,
   return c;
 }
 
+std::vector<cases::Case> Store::active_cases_after(std::int64_t after_id) {
+  auto& st = conn_->prepare("SELECT " + std::string(kCaseColumns) +
+                            " FROM cases WHERE id > ? AND state <> 'closed' ORDER BY id");
+  st.bind(1, after_id);
+  std::vector<cases::Case> out;
+  while (st.step()) out.push_back(read_case(st));
+  return out;
+}
+
 std::vector<cases::Case> Store::list_cases(const CaseFilter& f) {
   std::string sql = "SELECT " + std::string(kCaseColumns) + " FROM cases WHERE 1 = 1";
   if (!f.customer_id.empty()) sql += " AND customer_id = ?";

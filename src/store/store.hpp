@@ -197,6 +197,8 @@ class Store {
   std::optional<cases::Case> find_active_case(std::string_view customer_id, const core::Classification& cls,
                                               const core::IpAddress& source_ip);
   std::vector<cases::Case> list_cases(const CaseFilter& filter = {});
+  // Cases that are not closed with an id above after_id, by id (bulk load for case aggregation).
+  std::vector<cases::Case> active_cases_after(std::int64_t after_id);
   void add_transition(const cases::Transition& t);
   std::vector<cases::Transition> case_history(std::int64_t case_id);
 

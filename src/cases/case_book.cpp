@@ -149,7 +149,13 @@ void CaseBook::flush() {
       it = cache_.erase(it);
       continue;
     }
-    if (cached.dirty) store_.update_case(cached.c);
+    if (cached.dirty) {
+      if (cached.c.state == cached.stored_state) {
+        store_.update_case_activity(cached.c);
+      } else {
+        store_.update_case(cached.c);
+      }
+    }
     cached.dirty = false;
     cached.is_new = false;
     ++it;

@@ -62,9 +62,12 @@ class CaseBook {
     std::size_t operator()(const Key& k) const;
   };
   struct Cached {
+    Cached(Case case_, bool dirty_, bool is_new_)
+        : c(std::move(case_)), dirty(dirty_), is_new(is_new_), stored_state(c.state) {}
     Case c;
     bool dirty = false;
     bool is_new = false;
+    CaseState stored_state;  // the state in the store: unchanged -> the cheaper update
   };
   Cached& load(std::int64_t id);
   void load_active_keys();

@@ -3,6 +3,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <array>
 
 namespace klartext::cases {
@@ -41,6 +42,20 @@ std::size_t CaseBook::KeyHash::operator()(const Key& k) const {
 
 CaseBook::CaseBook(store::Store& store, const config::Config& cfg) : store_(store), cfg_(cfg) {}
 
+void CaseBook::load_active_keys() {
+  // One query instead of a lookup per new key (the ingest of a big report opens many cases); after
+  // a flush only cases created since (by us or another process) are read. The latest active case
+  // per key wins, as in Store::find_active_case.
+  for (auto& c : store_.active_cases_after(loaded_up_to_)) {
+    auto id = c.id;
+    loaded_up_to_ = std::max(loaded_up_to_, id);
+    Key key{std::move(c.customer_id), c.classification.to_string(), c.source_ip};
+    auto [it, inserted] = by_key_.try_emplace(std::move(key), id);
+    if (!inserted && it->second < id) it->second = id;
+  }
+  keys_loaded_ = true;
+}
+
 CaseBook::Cached& CaseBook::load(std::int64_t id) {
   auto it = cache_.find(id);
   if (it != cache_.end()) return it->second;
@@ -59,16 +74,28 @@ void CaseBook::transition(Case& c, CaseState to, std::string_view reason, core::
 
 std::int64_t CaseBook::case_for(std::string_view customer_id, const core::Event& event, core::Timestamp now) {
   Key key{std::string(customer_id), event.classification().to_string(), event.source_ip().value_or(core::IpAddress{})};
+  if (!keys_loaded_) load_active_keys();
   auto it = by_key_.find(key);
-  if (it != by_key_.end()) {
-    auto& cached = load(it->second);
-    if (cached.c.state != CaseState::kClosed) return it->second;
+  bool known = it != by_key_.end();
+  if (known) {
+    auto cached = cache_.find(it->second);
+    if (cached == cache_.end()) {
+      // Re-read after a flush; gone means another process removed it: ask the store below.
+      if (auto c = store_.get_case(it->second)) {
+        cached = cache_.emplace(it->second, Cached{std::move(*c), false, false}).first;
+      }
+    }
+    if (cached != cache_.end() && cached->second.c.state != CaseState::kClosed) return it->second;
   }
-  if (auto existing = store_.find_active_case(key.customer, event.classification(), key.ip)) {
-    auto id = existing->id;
-    cache_.insert_or_assign(id, Cached{std::move(*existing), false, false});
-    by_key_.insert_or_assign(std::move(key), id);
-    return id;
+  // All active cases of the store are in by_key_, so an unknown key has none: only a key whose
+  // case was closed meanwhile needs the store (another active case for it is not expected).
+  if (known) {
+    if (auto existing = store_.find_active_case(key.customer, event.classification(), key.ip)) {
+      auto id = existing->id;
+      cache_.insert_or_assign(id, Cached{std::move(*existing), false, false});
+      by_key_.insert_or_assign(std::move(key), id);
+      return id;
+    }
   }
   Case c;
   c.customer_id = key.customer;
@@ -118,20 +145,26 @@ void CaseBook::flush() {
       // Created for an event that turned out to be stored already.
       store_.delete_case(cached.c.id);
       --created_;
+      by_key_.erase(Key{cached.c.customer_id, cached.c.classification.to_string(), cached.c.source_ip});
       it = cache_.erase(it);
       continue;
     }
-    if (cached.dirty) store_.update_case(cached.c);
+    if (cached.dirty) {
+      if (cached.c.state == cached.stored_state) {
+        store_.update_case_activity(cached.c);
+      } else {
+        store_.update_case(cached.c);
+      }
+    }
     cached.dirty = false;
     cached.is_new = false;
     ++it;
   }
-  for (auto it = by_key_.begin(); it != by_key_.end();) {
-    it = cache_.contains(it->second) ? std::next(it) : by_key_.erase(it);
-  }
-  // The cache only lives for one batch: another process may change cases between batches.
+  // The case cache only lives for one batch: another process may change cases between batches. The
+  // key map stays: a case closed meanwhile is re-read (load) and falls back to the store lookup,
+  // and cases created meanwhile are read before the next case_for.
   cache_.clear();
-  by_key_.clear();
+  keys_loaded_ = false;
 }
 
 std::int64_t CaseBook::record_letter(const store::Notification& letter) {

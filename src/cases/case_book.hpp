@@ -62,11 +62,15 @@ class CaseBook {
     std::size_t operator()(const Key& k) const;
   };
   struct Cached {
+    Cached(Case case_, bool dirty_, bool is_new_)
+        : c(std::move(case_)), dirty(dirty_), is_new(is_new_), stored_state(c.state) {}
     Case c;
     bool dirty = false;
     bool is_new = false;
+    CaseState stored_state;  // the state in the store: unchanged -> the cheaper update
   };
   Cached& load(std::int64_t id);
+  void load_active_keys();
   void transition(Case& c, CaseState to, std::string_view reason, core::Timestamp now);
 
   store::Store& store_;
@@ -74,6 +78,8 @@ class CaseBook {
   std::unordered_map<Key, std::int64_t, KeyHash> by_key_;
   std::unordered_map<std::int64_t, Cached> cache_;
   std::size_t created_ = 0;
+  bool keys_loaded_ = false;
+  std::int64_t loaded_up_to_ = 0;  // active cases up to this id are in by_key_
 };
 
 // Whether a case should be in the customer's next letter: not closed/resolved, and either never

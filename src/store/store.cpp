@@ -554,6 +554,28 @@ void Store::update_case(const cases::Case& c) {
   st.bind(12, opt_micros(c.resolved_at)).bind(13, c.id).execute();
 }
 
+void Store::update_case_activity(const cases::Case& c) {
+  auto& st = conn_->prepare(
+      "UPDATE cases SET event_count = ?, first_seen = ?, last_seen = ?, severity = ?, source_port = ?, "
+      "updated = ?, notifications = ?, last_notified = ?, notified_event_count = ?, notified_state = ?, "
+      "resolved_at = ? WHERE id = ?");
+  st.bind(1, c.event_count)
+      .bind(2, c.first_seen.micros())
+      .bind(3, c.last_seen.micros())
+      .bind(4, core::to_string(c.severity));
+  if (c.source_port) {
+    st.bind(5, static_cast<std::int64_t>(*c.source_port));
+  } else {
+    st.bind_null(5);
+  }
+  st.bind(6, c.updated.micros())
+      .bind(7, c.notifications)
+      .bind(8, opt_micros(c.last_notified))
+      .bind(9, c.notified_event_count);
+  bind_state(st, 10, c.notified_state);
+  st.bind(11, opt_micros(c.resolved_at)).bind(12, c.id).execute();
+}
+
 void Store::delete_case(std::int64_t id) {
   conn_->prepare("DELETE FROM case_history WHERE case_id = ?").bind(1, id).execute();
   conn_->prepare("DELETE FROM cases WHERE id = ?").bind(1, id).execute();
@@ -578,6 +600,15 @@ std::optional<cases::Case> Store::find_active_case(std::string_view customer_id,
   auto c = read_case(st);
   st.execute();
   return c;
+}
+
+std::vector<cases::Case> Store::active_cases_after(std::int64_t after_id) {
+  auto& st = conn_->prepare("SELECT " + std::string(kCaseColumns) +
+                            " FROM cases WHERE id > ? AND state <> 'closed' ORDER BY id");
+  st.bind(1, after_id);
+  std::vector<cases::Case> out;
+  while (st.step()) out.push_back(read_case(st));
+  return out;
 }
 
 std::vector<cases::Case> Store::list_cases(const CaseFilter& f) {

@@ -191,12 +191,17 @@ class Store {
   // ---- cases (the lifecycle rules live in src/cases; these are plain reads and writes) ----
   std::int64_t insert_case(const cases::Case& c);  // returns the new id (c.id is ignored)
   void update_case(const cases::Case& c);          // all mutable fields, by c.id
-  void delete_case(std::int64_t id);               // only for a case that never got an event
+  // All mutable fields except the state, by c.id: for a case whose state did not change (the
+  // state is in the cases indexes, so leaving it out spares their update).
+  void update_case_activity(const cases::Case& c);
+  void delete_case(std::int64_t id);  // only for a case that never got an event
   std::optional<cases::Case> get_case(std::int64_t id);
   // The case that is not closed for this key, if any.
   std::optional<cases::Case> find_active_case(std::string_view customer_id, const core::Classification& cls,
                                               const core::IpAddress& source_ip);
   std::vector<cases::Case> list_cases(const CaseFilter& filter = {});
+  // Cases that are not closed with an id above after_id, by id (bulk load for case aggregation).
+  std::vector<cases::Case> active_cases_after(std::int64_t after_id);
   void add_transition(const cases::Transition& t);
   std::vector<cases::Transition> case_history(std::int64_t case_id);
 

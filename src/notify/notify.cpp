@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include <map>
+#include <nlohmann/json.hpp>
 #include <ostream>
 
 #include "cases/case_book.hpp"
@@ -32,6 +33,23 @@ letters::Due case_due(const cases::Case& c, const letters::ResendPolicy& policy,
 }
 
 // The letter's view of one stored case: report fields and evidence from its events, totals from the case.
+// Our latest own measurement of the case's service, when it confirmed an amplifier (klartext verify).
+std::optional<letters::ProbeMeasurement> confirmed_measurement(store::Store& st, std::int64_t case_id) {
+  auto r = st.latest_probe_result(case_id);
+  if (!r || r->verdict != "amplifier") return std::nullopt;
+  auto j = nlohmann::json::parse(r->details_json, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object()) return std::nullopt;
+  letters::ProbeMeasurement m;
+  m.at = r->time;
+  m.probe = j.value("probe", std::string());
+  const auto sent = j.value("requests_sent", std::uint64_t{1});
+  m.request_bytes = j.value("request_bytes", std::uint64_t{0}) * (sent > 0 ? sent : 1);
+  m.response_bytes = j.value("response_bytes", std::uint64_t{0});
+  m.response_packets = j.value("response_packets", std::uint32_t{0});
+  if (m.response_bytes == 0) return std::nullopt;
+  return m;
+}
+
 letters::Case letter_case(store::Store& st, const cases::Case& c, std::size_t max_events,
                           std::map<std::int64_t, std::optional<std::string>>& mail_reports) {
   std::vector<core::Event> events;
@@ -75,6 +93,7 @@ letters::Case letter_case(store::Store& st, const cases::Case& c, std::size_t ma
   lc.event_count = static_cast<std::uint64_t>(c.event_count);
   lc.severity = c.severity;
   lc.previously_notified = c.notifications > 0;
+  lc.probe = confirmed_measurement(st, c.id);
   return lc;
 }
 

@@ -52,6 +52,12 @@ echo "confirmed: $(json_field v1.jsonl 'j["measurement"]["verdict"], j["measurem
 check "verify --open confirms the amplifier (600 entries, 44,000 B, BAF 916.67)" \
   test "$(json_field v1.jsonl '(j["action"], j["state_after"], j["measurement"]["details"]["entries"], j["measurement"]["response_bytes"], j["measurement"]["baf"])')" = "('recorded', 'open', 600, 44000, 916.67)"
 
+printf '[store]\npath = "%s"\n[delivery]\noutbox = "%s"\n' "$S" "$T/outbox" >k.toml
+"$K" -c k.toml notify --dry-run >letter.eml 2>/dev/null
+# The dry run prints the MIME mail; undo quoted-printable line folding before searching.
+python3 -c 'import email,email.policy,sys; m=email.message_from_binary_file(open(sys.argv[1],"rb"),policy=email.policy.default); print(" ".join(m.get_body(("plain",)).get_content().split()))' letter.eml >letter.txt
+check "the letter quotes our own measurement (48-byte request, 44000 bytes in 100 packets)" \
+  grep -q "Auf unsere Anfrage von 48 Byte antwortete die Adresse mit 44000 Byte in 100 Paketen" letter.txt
 "$K" cases resolve "$ID" --store "$S" --reason "customer: fixed" >/dev/null
 $V --case "$ID" >v2.jsonl
 check "resolved but still amplifying: reopened" test "$(json_field v2.jsonl '(j["state_before"], j["action"], j["state_after"])')" = "('resolved', 'reopened', 'open')"

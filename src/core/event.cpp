@@ -538,7 +538,23 @@ void Event::append_json(std::string& out) const {
     if (raw.empty()) return;
     key("raw");
     *o++ = '"';
-    o = write_base64(o, raw);
+    // Raw usually starts with the same header line as the previous event (CSV reports): reuse the
+    // base64 of its 3-byte-aligned part, which encodes independently of what follows.
+    thread_local std::string prefix, prefix_b64;
+    std::string_view r = raw;
+    if (prefix.empty() || r.size() < prefix.size() || std::memcmp(r.data(), prefix.data(), prefix.size()) != 0) {
+      std::size_t nl = r.find('\n');
+      std::size_t n = nl == std::string_view::npos || nl > 65536 ? 0 : (nl + 1) / 3 * 3;
+      prefix.assign(r.substr(0, n));
+      prefix_b64.resize(base64_size(n));
+      write_base64(prefix_b64.data(), prefix);
+    }
+    if (!prefix.empty() && r.size() >= prefix.size() && std::memcmp(r.data(), prefix.data(), prefix.size()) == 0) {
+      std::memcpy(o, prefix_b64.data(), prefix_b64.size());
+      o += prefix_b64.size();
+      r.remove_prefix(prefix.size());
+    }
+    o = write_base64(o, r);
     *o++ = '"';
   };
   for (std::size_t i = 0; i < size_; ++i) {

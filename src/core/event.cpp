@@ -11,7 +11,9 @@
 #include <cmath>
 #include <cstring>
 #include <deque>
+#include <memory>
 #include <mutex>
+#include <new>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <unordered_set>
@@ -243,21 +245,40 @@ std::string sha256_hex(std::string_view bytes) {
 
 namespace {
 
-// XXH3-128 of provider \0 name \0 raw, as 32 hex digits into `out`.
+// XXH3-128 of provider \0 name \0 raw, as 32 hex digits into `out`. Streamed, so raw is not copied
+// into a combined buffer (the streaming digest equals the one-shot hash of the concatenation).
 void event_id_hex(const Event& e, char out[32]) {
-  thread_local std::string buf;
   // Interned once, so the lookups below compare addresses.
   static const std::string_view kProvider = intern_key("feed.provider");
   static const std::string_view kName = intern_key("feed.name");
   auto provider = e.get(kProvider).value_or("");
   auto name = e.get(kName).value_or("");
-  buf.clear();
-  buf.append(provider);
-  buf.push_back('\0');
-  buf.append(name);
-  buf.push_back('\0');
-  buf.append(e.raw);
-  XXH128_hash_t h = XXH3_128bits(buf.data(), buf.size());
+  XXH128_hash_t h;
+  if (provider.size() + name.size() + 2 + e.raw.size() <= 240) {
+    // Short input: one-shot on a stack buffer is cheaper than the streaming state.
+    char buf[240];
+    std::size_t n = 0;
+    std::memcpy(buf, provider.data(), provider.size());
+    n += provider.size();
+    buf[n++] = '\0';
+    std::memcpy(buf + n, name.data(), name.size());
+    n += name.size();
+    buf[n++] = '\0';
+    std::memcpy(buf + n, e.raw.data(), e.raw.size());
+    n += e.raw.size();
+    h = XXH3_128bits(buf, n);
+  } else {
+    thread_local const std::unique_ptr<XXH3_state_t, XXH_errorcode (*)(XXH3_state_t*)> state(XXH3_createState(),
+                                                                                             &XXH3_freeState);
+    if (state == nullptr) throw std::bad_alloc();
+    XXH3_128bits_reset(state.get());
+    XXH3_128bits_update(state.get(), provider.data(), provider.size());
+    XXH3_128bits_update(state.get(), "", 1);
+    XXH3_128bits_update(state.get(), name.data(), name.size());
+    XXH3_128bits_update(state.get(), "", 1);
+    XXH3_128bits_update(state.get(), e.raw.data(), e.raw.size());
+    h = XXH3_128bits_digest(state.get());
+  }
   static constexpr char kHex[] = "0123456789abcdef";
   for (int i = 0; i < 16; ++i) {
     out[i] = kHex[(h.high64 >> (60 - 4 * i)) & 0xf];
@@ -517,7 +538,23 @@ void Event::append_json(std::string& out) const {
     if (raw.empty()) return;
     key("raw");
     *o++ = '"';
-    o = write_base64(o, raw);
+    // Raw usually starts with the same header line as the previous event (CSV reports): reuse the
+    // base64 of its 3-byte-aligned part, which encodes independently of what follows.
+    thread_local std::string prefix, prefix_b64;
+    std::string_view r = raw;
+    if (prefix.empty() || r.size() < prefix.size() || std::memcmp(r.data(), prefix.data(), prefix.size()) != 0) {
+      std::size_t nl = r.find('\n');
+      std::size_t n = nl == std::string_view::npos || nl > 65536 ? 0 : (nl + 1) / 3 * 3;
+      prefix.assign(r.substr(0, n));
+      prefix_b64.resize(base64_size(n));
+      write_base64(prefix_b64.data(), prefix);
+    }
+    if (!prefix.empty() && r.size() >= prefix.size() && std::memcmp(r.data(), prefix.data(), prefix.size()) == 0) {
+      std::memcpy(o, prefix_b64.data(), prefix_b64.size());
+      o += prefix_b64.size();
+      r.remove_prefix(prefix.size());
+    }
+    o = write_base64(o, r);
     *o++ = '"';
   };
   for (std::size_t i = 0; i < size_; ++i) {

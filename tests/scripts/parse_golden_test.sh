@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Golden tests of the mail-borne formats: tests/golden/<format>/<case>/input.* -> expected.jsonl
+# Golden tests of the mail-borne formats and free text: tests/golden/<format>/<case>/input.* -> expected.jsonl
 # (events) and expected.summary (the --summary line and the issues). Args: klartext binary, source dir.
 # KLARTEXT_GOLDEN_UPDATE=1 rewrites the expected files (review them with git diff).
 set -uo pipefail
@@ -8,7 +8,7 @@ src=$(realpath "$2")
 export TZ=UTC LC_ALL=C
 fail=0
 count=0
-for fmt in mail x-arf xarf arf iodef spamcop cert-notice acns; do
+for fmt in mail x-arf xarf arf iodef spamcop cert-notice acns freetext; do
   for dir in "$src"/tests/golden/"$fmt"/*/; do
     input=$(ls "$dir" 2>/dev/null | grep -E '^input\.' | head -1)
     [[ -n "$input" ]] || continue
@@ -36,6 +36,6 @@ for fmt in mail x-arf xarf arf iodef spamcop cert-notice acns; do
     rm -rf "$tmp"
   done
 done
-echo "mail golden cases: $count"
+echo "parse golden cases: $count"
 [[ $count -gt 0 ]] || exit 77
 exit $fail

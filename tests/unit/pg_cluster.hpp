@@ -3,6 +3,8 @@
 // One server per test process, started on first use. It runs as the calling user, or, when the tests
 // run as root (PostgreSQL refuses to), as the unprivileged `postgres` system user (else `nobody`).
 // The server gets SIGQUIT when the test process dies, so a crashed test leaves no server behind.
+// ctest runs every test in its own process, so the initdb result is kept once per build directory
+// (pg-test-template-<major>/ beside the klartext binary) and copied; initdb is 10x slower than the copy.
 #pragma once
 
 #include <fcntl.h>
@@ -10,7 +12,9 @@
 #include <libpq-fe.h>
 #include <pwd.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -46,9 +50,12 @@ class PgCluster {
     return cluster.get();
   }
 
-  // Creates a new empty database and returns its libpq connection string.
+  // Returns the libpq connection string of an empty database no earlier call returned.
   std::string create_database() {
-    const std::string name = "k" + std::to_string(++databases_);
+    // The first test of the process gets the new cluster's empty `postgres` database (CREATE DATABASE
+    // copies files and costs more than the test).
+    if (databases_++ == 0) return dsn("postgres");
+    const std::string name = "k" + std::to_string(databases_);
     std::unique_ptr<PGconn, decltype(&PQfinish)> conn(PQconnectdb(dsn("postgres").c_str()), &PQfinish);
     if (PQstatus(conn.get()) != CONNECTION_OK) throw std::runtime_error(PQerrorMessage(conn.get()));
     std::unique_ptr<PGresult, decltype(&PQclear)> res(PQexec(conn.get(), ("CREATE DATABASE " + name).c_str()),
@@ -96,9 +103,10 @@ class PgCluster {
   }
 
   explicit PgCluster(const std::string& bin) {
-    // Short fixed prefix: the socket path must stay under the 107-byte sun_path limit.
-    char tmpl[] = "/tmp/klartext-pg-XXXXXX";
-    if (::mkdtemp(tmpl) == nullptr) throw std::runtime_error("mkdtemp failed");
+    // Short fixed prefix: the socket path must stay under the 107-byte sun_path limit. A roomy tmpfs
+    // spares the disk (on a busy machine copying the data directory to disk took seconds).
+    std::string tmpl = shm_has_room() ? "/dev/shm/klartext-pg-XXXXXX" : "/tmp/klartext-pg-XXXXXX";
+    if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
     dir_ = tmpl;
     if (::geteuid() == 0) {
       const passwd* pw = ::getpwnam("postgres");
@@ -110,9 +118,12 @@ class PgCluster {
     }
     const std::string data = dir_ + "/data";
     const std::string log = dir_ + "/log";
-    int rc = run({bin + "/initdb", "-D", data, "-U", "klartext", "-A", "trust", "-E", "UTF8", "--locale=C", "-N"}, log,
-                 /*wait=*/true);
-    if (rc != 0) throw std::runtime_error("initdb failed (exit " + std::to_string(rc) + "): " + tail(log));
+    if (!copy_template(bin, data, log)) {
+      std::error_code ec;
+      std::filesystem::remove_all(data, ec);
+      int rc = initdb(bin, data, log);
+      if (rc != 0) throw std::runtime_error("initdb failed (exit " + std::to_string(rc) + "): " + tail(log));
+    }
     server_ = run({bin + "/postgres",
                    "-D",
                    data,
@@ -144,6 +155,53 @@ class PgCluster {
       if (std::chrono::steady_clock::now() > deadline) throw std::runtime_error("postgres did not start: " + tail(log));
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
+  }
+
+  static bool shm_has_room() {
+    struct statvfs st {};
+    return ::statvfs("/dev/shm", &st) == 0 && ::access("/dev/shm", W_OK) == 0 &&
+           static_cast<double>(st.f_bavail) * static_cast<double>(st.f_frsize) >= 1024.0 * 1024 * 1024;
+  }
+
+  int initdb(const std::string& bin, const std::string& data, const std::string& log) const {
+    return run({bin + "/initdb", "-D", data, "-U", "klartext", "-A", "trust", "-E", "UTF8", "--locale=C", "-N",
+                "--wal-segsize=1"},
+               log,
+               /*wait=*/true);
+  }
+
+  // Copies the build directory's initdb result to `data`, making it first (under a lock: tests run in
+  // parallel). False when there is no build directory or it is not usable by the server user.
+  bool copy_template(const std::string& bin, const std::string& data, const std::string& log) const {
+#ifdef KLARTEXT_BINARY
+    namespace fs = std::filesystem;
+    const auto major = fs::path(bin).parent_path().filename().string();
+    const auto tmpl = fs::path(KLARTEXT_BINARY).parent_path() / ("pg-test-template-" + major);
+    const auto done = fs::path(tmpl.string() + ".ok");
+    std::error_code ec;
+    {
+      struct Lock {  // the flock is released when the descriptor is closed
+        int fd;
+        ~Lock() {
+          if (fd >= 0) ::close(fd);
+        }
+      } lock{::open((tmpl.string() + ".lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644)};
+      if (lock.fd < 0 || ::flock(lock.fd, LOCK_EX) != 0) return false;
+      if (!fs::exists(done, ec)) {
+        fs::remove_all(tmpl, ec);
+        if (!fs::create_directory(tmpl, ec)) return false;
+        if (::geteuid() == 0 && ::chown(tmpl.c_str(), uid_, gid_) != 0) return false;
+        if (initdb(bin, tmpl.string(), log) != 0) return false;
+        std::ofstream(done) << bin << "\n";
+      }
+    }
+    return run({"/bin/cp", "-a", tmpl.string(), data}, log, /*wait=*/true) == 0;
+#else
+    (void)bin;
+    (void)data;
+    (void)log;
+    return false;
+#endif
   }
 
   // Runs argv as the server user with output appended to `log`; waits and returns the exit code, or

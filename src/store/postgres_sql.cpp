@@ -81,14 +81,13 @@ std::string postgres_placeholders(std::string_view sql, int& count) {
 
 namespace {
 
-struct ConnCloser {
-  void operator()(PGconn* c) const { PQfinish(c); }
+// unique_ptr deleter calling libpq's free function for the handle type.
+template <auto Free>
+struct Release {
+  void operator()(auto* handle) const { Free(handle); }
 };
-struct ResultClearer {
-  void operator()(PGresult* r) const { PQclear(r); }
-};
-using ConnHandle = std::unique_ptr<PGconn, ConnCloser>;
-using ResultHandle = std::unique_ptr<PGresult, ResultClearer>;
+using ConnHandle = std::unique_ptr<PGconn, Release<PQfinish>>;
+using ResultHandle = std::unique_ptr<PGresult, Release<PQclear>>;
 
 constexpr Oid kByteaOid = 17;
 constexpr Oid kBoolOid = 16;
@@ -279,6 +278,11 @@ class PostgresStatement final : public Statement {
   std::int64_t changes_ = 0;
 };
 
+struct SqlHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view sql) const { return std::hash<std::string_view>{}(sql); }
+};
+
 class PostgresConnection final : public Connection {
  public:
   explicit PostgresConnection(const std::string& dsn) : conn_(PQconnectdb(dsn.c_str())) {
@@ -300,18 +304,15 @@ class PostgresConnection final : public Connection {
   std::string_view backend() const override { return "postgres"; }
 
   Statement& prepare(std::string_view sql) override {
-    auto it = cache_.find(std::string(sql));
-    if (it != cache_.end()) {
-      it->second->reset();
-      return *it->second;
-    }
+    // Looked up by view: the hot paths call this per row, without building a string each time.
+    if (auto it = cache_.find(sql); it != cache_.end()) return it->second->reset();
     int params = 0;
     auto translated = detail::postgres_placeholders(sql, params);
-    auto owned = std::make_unique<PostgresStatement>(conn_.get(), "klartext_" + std::to_string(cache_.size() + 1),
-                                                     std::move(translated), params);
-    auto& ref = *owned;
-    cache_.emplace(std::string(sql), std::move(owned));
-    return ref;
+    auto name = "klartext_" + std::to_string(cache_.size() + 1);  // unique per connection (session)
+    auto [it, added] = cache_.emplace(
+        std::string(sql),
+        std::make_unique<PostgresStatement>(conn_.get(), std::move(name), std::move(translated), params));
+    return *it->second;
   }
 
   void exec_script(std::string_view sql) override {
@@ -331,11 +332,9 @@ class PostgresConnection final : public Connection {
     if (PQtransactionStatus(conn_.get()) != PQTRANS_IDLE) exec(conn_.get(), "ROLLBACK");
   }
 
-  ~PostgresConnection() override { cache_.clear(); }  // results before the connection
-
  private:
-  ConnHandle conn_;
-  std::unordered_map<std::string, std::unique_ptr<PostgresStatement>> cache_;
+  ConnHandle conn_;  // declared first: outlives the cached statements
+  std::unordered_map<std::string, std::unique_ptr<PostgresStatement>, SqlHash, std::equal_to<>> cache_;
 };
 
 }  // namespace

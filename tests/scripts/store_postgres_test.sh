@@ -80,6 +80,13 @@ grep -q "17 customers" "$work/postgres/import.out" || fail "import: $(cat "$work
 grep -q "0 new reports" "$work/postgres/ingest2.out" || fail "re-ingest: $(cat "$work/postgres/ingest2.out")"
 [[ $(cat "$work/postgres/letters.count") -gt 0 ]] || fail "no letters written"
 [[ -s "$work/postgres/cases1.json" ]] || fail "no cases"
+# --store also takes "postgres:" plus a libpq connection string.
+"$bin" cases --store "postgres:host=$work user=klartext dbname=klartext" --all --json >"$work/cases3.json"
+[[ $(wc -l <"$work/cases3.json") -eq $(wc -l <"$work/postgres/cases2.json") ]] || fail "postgres: form of --store"
+if "$bin" cases --store "postgres:host=$work user=klartext dbname=nosuchdb" >"$work/bad.out" 2>&1; then
+  fail "a missing database is not an error"
+fi
+grep -q 'nosuchdb' "$work/bad.out" || fail "the connection error does not name the database: $(cat "$work/bad.out")"
 
 # Wall-clock values differ between the runs: case created/updated/history times (ingest time), the
 # seen times of events without a time of their own (ingest time, with microseconds), the Message-ID,

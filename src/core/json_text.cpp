@@ -6,6 +6,10 @@
 #include <cstdint>
 #include <cstring>
 
+#if defined(__x86_64__)
+#include <tmmintrin.h>
+#endif
+
 namespace klartext::core {
 namespace {
 
@@ -15,6 +19,40 @@ constexpr std::array<bool, 256> kJsonSpecial = [] {
   for (int c = 0; c < 256; ++c) t[static_cast<std::size_t>(c)] = c < 0x20 || c >= 0x80 || c == '"' || c == '\\';
   return t;
 }();
+
+#if defined(__x86_64__)
+// Twelve input bytes -> sixteen characters per step (SSSE3): a shuffle gives every output byte the
+// input bits it needs, two multiplies shift each 6-bit index into its own byte, and a 16-entry table
+// maps each index's range (A-Z, a-z, 0-9, +, /) to the offset that turns it into its character.
+// Reads 16 bytes per step, so it stops 4 bytes short of the end; returns the bytes it encoded.
+__attribute__((target("ssse3"))) std::size_t base64_blocks_ssse3(char*& out, const unsigned char* p, std::size_t n) {
+  const __m128i spread = _mm_set_epi8(10, 11, 9, 10, 7, 8, 6, 7, 4, 5, 3, 4, 1, 2, 0, 1);
+  const __m128i offsets = _mm_setr_epi8(71, -4, -4, -4, -4, -4, -4, -4, -4, -4, -4, -19, -16, 65, 0, 0);
+  std::size_t i = 0;
+  for (; i + 16 <= n; i += 12) {
+    __m128i in = _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i)), spread);
+    // Per 3 input bytes s0 s1 s2 the 32-bit lane is (s1 s2)(s0 s1): indices 0 and 2 sit at the top
+    // of their 16-bit halves, 1 and 3 at the bottom.
+    __m128i high = _mm_mulhi_epu16(_mm_and_si128(in, _mm_set1_epi32(0x0fc0fc00)), _mm_set1_epi32(0x04000040));
+    __m128i low = _mm_mullo_epi16(_mm_and_si128(in, _mm_set1_epi32(0x003f03f0)), _mm_set1_epi32(0x01000010));
+    __m128i index = _mm_or_si128(high, low);
+    // Range of each index: 13 for A-Z, 0 for a-z, 1-10 for digits, 11 for '+', 12 for '/'.
+    __m128i range = _mm_subs_epu8(index, _mm_set1_epi8(51));
+    range = _mm_or_si128(range, _mm_and_si128(_mm_cmpgt_epi8(_mm_set1_epi8(26), index), _mm_set1_epi8(13)));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out), _mm_add_epi8(index, _mm_shuffle_epi8(offsets, range)));
+    out += 16;
+  }
+  return i;
+}
+
+bool have_ssse3() {
+  static const bool kHave = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("ssse3") != 0;
+  }();
+  return kHave;
+}
+#endif
 
 }  // namespace
 
@@ -105,6 +143,9 @@ char* write_base64(char* o, std::string_view bytes) {
   const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
   std::size_t n = bytes.size();
   std::size_t i = 0;
+#if defined(__x86_64__)
+  if (n >= 16 && have_ssse3()) i = base64_blocks_ssse3(o, p, n);
+#endif
   // Six input bytes -> eight characters per step, from one 8-byte load.
   for (; i + 8 <= n; i += 6) {
     std::uint64_t v;

@@ -75,8 +75,9 @@ void BM_Normalizer(benchmark::State& state) {
 }
 BENCHMARK(BM_Normalizer);
 
-// The whole per-row path: tokenize, normalize, serialize as JSON Lines.
-void BM_NormalizeAndJson(benchmark::State& state) {
+// The whole per-row path: tokenize, normalize, serialize as JSON Lines; with `fast`, through the
+// JSON fast path that `klartext parse` takes (the Event path for the rows it declines).
+void normalize_and_json(benchmark::State& state, bool fast) {
   const std::string data = make_rows(10000);
   Normalizer norm = make_normalizer(data);
   klartext::core::Event event;
@@ -87,30 +88,7 @@ void BM_NormalizeAndJson(benchmark::State& state) {
     CsvRecord rec;
     r.next(rec);
     while (r.next(rec)) {
-      norm.normalize(rec.fields, rec.bytes(data), event);
-      event.append_json(out);
-      out.push_back('\n');
-      if (out.size() > (1 << 20)) out.clear();
-      ++rows;
-    }
-  }
-  state.SetItemsProcessed(static_cast<std::int64_t>(rows));
-}
-BENCHMARK(BM_NormalizeAndJson);
-
-// The same through the JSON fast path that `klartext parse` takes (Event path for declined rows).
-void BM_NormalizeJsonFastPath(benchmark::State& state) {
-  const std::string data = make_rows(10000);
-  Normalizer norm = make_normalizer(data);
-  klartext::core::Event event;
-  std::string out;
-  std::size_t rows = 0;
-  for (auto _ : state) {
-    CsvReader r(data, 1 << 20);
-    CsvRecord rec;
-    r.next(rec);
-    while (r.next(rec)) {
-      if (!norm.normalize_json(rec.fields, rec.bytes(data), out)) {
+      if (!fast || !norm.normalize_json(rec.fields, rec.bytes(data), out)) {
         norm.normalize(rec.fields, rec.bytes(data), event);
         event.append_json(out);
       }
@@ -120,6 +98,15 @@ void BM_NormalizeJsonFastPath(benchmark::State& state) {
     }
   }
   state.SetItemsProcessed(static_cast<std::int64_t>(rows));
+}
+
+void BM_NormalizeAndJson(benchmark::State& state) {
+  normalize_and_json(state, false);
+}
+BENCHMARK(BM_NormalizeAndJson);
+
+void BM_NormalizeJsonFastPath(benchmark::State& state) {
+  normalize_and_json(state, true);
 }
 BENCHMARK(BM_NormalizeJsonFastPath);
 

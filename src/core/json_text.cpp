@@ -56,6 +56,20 @@ bool have_ssse3() {
 
 }  // namespace
 
+std::size_t utf8_sequence(const unsigned char* p, const unsigned char* end) {
+  const unsigned char c = *p;
+  const int len = (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
+  bool ok = len != 0 && end - p >= len;
+  for (int k = 1; ok && k < len; ++k) ok = (p[k] & 0xc0) == 0x80;
+  if (!ok) return 0;
+  std::uint32_t cp = len == 2 ? (c & 0x1fu) : len == 3 ? (c & 0x0fu) : (c & 0x07u);
+  for (int k = 1; k < len; ++k) cp = (cp << 6) | (p[k] & 0x3fu);
+  // Overlong forms, code points past U+10FFFF and surrogates are not UTF-8.
+  ok = !((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+         (cp >= 0xd800 && cp <= 0xdfff));
+  return ok ? static_cast<std::size_t>(len) : 0;
+}
+
 char* write_json_string(char* o, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
   *o++ = '"';
@@ -106,16 +120,8 @@ char* write_json_string(char* o, std::string_view s) {
       continue;
     }
     // Validate one UTF-8 sequence; replace invalid bytes with U+FFFD.
-    int len = (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
-    bool ok = len != 0 && p + len <= end;
-    for (int k = 1; ok && k < len; ++k) ok = (p[k] & 0xc0) == 0x80;
-    if (ok) {
-      std::uint32_t cp = len == 2 ? (c & 0x1fu) : len == 3 ? (c & 0x0fu) : (c & 0x07u);
-      for (int k = 1; k < len; ++k) cp = (cp << 6) | (p[k] & 0x3fu);
-      ok = !((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-             (cp >= 0xd800 && cp <= 0xdfff));
-    }
-    if (ok) {
+    const std::size_t len = utf8_sequence(p, end);
+    if (len != 0) {
       std::memcpy(o, p, static_cast<std::size_t>(len));
       o += len;
       p += len;

@@ -4,23 +4,15 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "formats/format.hpp"
+#include "intake/file_source.hpp"
 
 namespace klartext::formats::shadowserver {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string read(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 // Collects JSON Lines; with `fast` it offers its buffer, so the parser may serialize events itself.
 struct JsonCollect : Sink {
@@ -71,7 +63,7 @@ TEST(NormalizerJson, GoldenInputsGiveTheSameBytes) {
     for (const auto& f : fs::directory_iterator(dir.path())) {
       const std::string name = f.path().filename().string();
       if (name == "description.txt" || name.rfind("expected", 0) == 0) continue;
-      Both b = parse_both(read(f.path()), name, name);
+      Both b = parse_both(intake::read_file(f.path().string()), name, name);
       expect_same(b, f.path().string());
       ++files;
       fast += b.fast.fast_events;
@@ -94,9 +86,10 @@ TEST(NormalizerJson, ConformanceCorpusGivesTheSameBytes) {
     std::string hint = entry.path().filename().string();
     fs::path meta = expected_dir / (report + ".expected.json");
     if (fs::exists(meta)) {
-      hint = nlohmann::json::parse(read(meta))["input_report_meta"].value("extra.file_name", hint);
+      hint =
+          nlohmann::json::parse(intake::read_file(meta.string()))["input_report_meta"].value("extra.file_name", hint);
     }
-    Both b = parse_both(read(entry.path()), entry.path().string(), hint);
+    Both b = parse_both(intake::read_file(entry.path().string()), entry.path().string(), hint);
     expect_same(b, report);
     ++files;
     fast += b.fast.fast_events;

@@ -6,6 +6,8 @@
 #include <bit>
 #include <cstring>
 
+#include "core/json_text.hpp"
+
 namespace klartext::formats::shadowserver {
 namespace {
 
@@ -300,16 +302,8 @@ TextProblem check_text(std::string_view bytes, std::size_t& where) {
       ++p;
       continue;
     }
-    int len = (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
-    bool ok = len != 0 && end - p >= len;
-    for (int k = 1; ok && k < len; ++k) ok = (p[k] & 0xc0) == 0x80;
-    if (ok) {
-      std::uint32_t cp = len == 2 ? (c & 0x1fu) : len == 3 ? (c & 0x0fu) : (c & 0x07u);
-      for (int k = 1; k < len; ++k) cp = (cp << 6) | (p[k] & 0x3fu);
-      ok = !((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-             (cp >= 0xd800 && cp <= 0xdfff));
-    }
-    if (!ok) {
+    const std::size_t len = core::utf8_sequence(p, end);
+    if (len == 0) {
       where = static_cast<std::size_t>(p - begin);
       return TextProblem::kInvalidUtf8;
     }

@@ -156,6 +156,8 @@ TEST(NormalizerJson, EdgeValuesGiveTheSameBytes) {
   csv += "not a time,low,192.0.2.10,udp,123,h,t,1,DE,r,c,1,s,x,1,2,3\n";
   csv += "\"2026-11-27 00:00:05\",low,not-an-ip,udp,123,h,t,1,DE,r,c,1,s,x,1,2,3\n";
   csv += "\"2026-11-27 00:00:06\",low,192.0.2.11,udp,123,h,t,1,DE,r,c,1,s,x,1,2\n";  // short row
+  const std::string escapes(5000, '\\');  // a long value that escaping doubles
+  csv += "\"2026-11-27 00:00:08\",low,192.0.2.13,udp,123,h," + escapes + ",1,DE,r,c,1,s," + escapes + ",1,2,3\n";
   csv += "\"2026-11-27 00:00:07\",low,192.0.2.12,udp,123,h,t,1,DE,r,c,1,s,x,1,2,3";  // no final newline
   const std::string name = "2026-11-27-scan_ntpmonitor-123-org-asn.csv";
   Both b = parse_both(csv, name, name);

@@ -394,11 +394,19 @@ void Normalizer::build_json_plan() {
   }
   json_text_.append(kKeyBlock, '\0');
   json_fixed_bytes_ = json_text_.size();
-  json_values_ = 0;
+  // For the output bound (see normalize_json): value steps, the most that read one column, and those
+  // whose value comes from other columns.
+  std::vector<std::size_t> uses(header_.size(), 0);
   for (const JsonStep& step : json_plan_) {
-    json_values_ +=
-        step.kind != JsonStep::Kind::kText && step.kind != JsonStep::Kind::kId && step.kind != JsonStep::Kind::kRaw ? 1
-                                                                                                                    : 0;
+    if (step.kind == JsonStep::Kind::kText || step.kind == JsonStep::Kind::kId || step.kind == JsonStep::Kind::kRaw) {
+      continue;
+    }
+    ++json_values_;
+    json_column_uses_ = std::max(json_column_uses_, ++uses[step.column]);
+    if (step.kind == JsonStep::Kind::kConvert) {
+      const Conversion c = bindings_[step.binding].mapping->conversion;
+      json_wide_values_ += c == Conversion::kConvertHttpHostAndUrl || c == Conversion::kCategoryOrDetail ? 1 : 0;
+    }
   }
   json_resolved_ = &r;
 
@@ -690,11 +698,14 @@ char* Normalizer::write_converted(char* o, const Binding& b, std::string_view te
 bool Normalizer::normalize_json(const std::vector<std::string_view>& fields, std::string_view row_bytes,
                                 std::string& out) {
   if (json_resolved_ == nullptr) return false;
-  // Room for every step: no value is longer than twice the row plus a little (URLs joined from two
-  // columns, base64, times, addresses), escaped at most six-fold; kKeyBlock for each fixed-size copy.
-  const std::size_t bound = 2 + json_fixed_bytes_ + 34 + json_raw_head_b64_.size() + 8 +
-                            core::base64_size(row_bytes.size()) + kKeyBlock * json_plan_.size() +
-                            json_values_ * core::json_string_bound(2 * row_bytes.size() + 64);
+  // Room for every step. A value is at most 4/3 of its column (base64) plus 64 bytes (times,
+  // addresses, numbers), escaped at most six-fold: 8 bytes a column byte plus json_string_bound(64);
+  // a column read by several steps counts that often. A value from other columns (a URL from host
+  // and path, detail for category) is at most twice the row. kKeyBlock for each fixed-size copy.
+  const std::size_t row = row_bytes.size();
+  const std::size_t bound = 2 + json_fixed_bytes_ + 34 + json_raw_head_b64_.size() + 8 + core::base64_size(row) +
+                            kKeyBlock * json_plan_.size() + json_values_ * core::json_string_bound(64) +
+                            json_column_uses_ * 8 * row + json_wide_values_ * core::json_string_bound(2 * row + 64);
   if (json_buf_.size() < bound) json_buf_.resize(std::max(bound, 2 * json_buf_.size()));
   const RowContext ctx = row_context(fields);
   const char* const texts = json_text_.data();

@@ -42,6 +42,9 @@ class Normalizer {
   // `header` are the column names; `header_line` the header's original bytes (BOM and terminator removed).
   Normalizer(const ReportSpec* spec, std::string report_type, std::vector<std::string> header, std::string header_line,
              const knowledge::KnowledgeBase& kb, const ClassificationMap& classes);
+  // Not copyable: the resolved classification and the JSON plan point into its own tables.
+  Normalizer(const Normalizer&) = delete;
+  Normalizer& operator=(const Normalizer&) = delete;
 
   // Problems of the whole file found at binding (missing columns, unknown conversions), one each.
   const std::vector<Problem>& file_problems() const { return file_problems_; }
@@ -166,6 +169,8 @@ class Normalizer {
   const Resolved* json_resolved_ = nullptr;
   std::size_t json_fixed_bytes_ = 0;    // bytes of all step texts
   std::size_t json_values_ = 0;         // binding and leftover steps
+  std::size_t json_column_uses_ = 0;    // the most value steps that read one column
+  std::size_t json_wide_values_ = 0;    // value steps whose value comes from other columns
   core::EventIdHasher json_id_prefix_;  // provider, name and header line hashed once
   core::EventIdHasher json_id_;         // per row: a copy of the prefix plus the row
   std::string json_raw_head_b64_;       // base64 of header line + '\n', 3-byte aligned part

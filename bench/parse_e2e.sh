@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # End-to-end benchmark: `klartext parse` of a generated 1,000,000-row scan_ntpmonitor report
-# (current column set, documentation addresses). Prints rows/s (wall and CPU) and peak RSS; with
-# KLARTEXT_BENCH_INSTR=1 also instructions/row under callgrind (100,000 rows minus a one-row run, so
-# start-up is not counted), which stays meaningful on a loaded machine where wall time does not.
+# (current column set, documentation addresses). Prints rows/s from CPU time (user+sys, the primary
+# figure), wall time and peak RSS; with KLARTEXT_BENCH_INSTR=1 also instructions/row under callgrind
+# (100,000 rows minus a one-row run, so start-up is not counted), which stays meaningful on a loaded
+# machine where wall time does not.
 # Usage: parse_e2e.sh BUILD_DIR [ROWS]
 set -eu
 build=$1
@@ -22,8 +23,10 @@ python3 - "$rows" "$size" "$wall" "$user" "$sys" "$rss_kb" "$issues" <<'PY'
 import sys
 rows, size, wall, user, sys_, rss, issues = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5]), int(sys.argv[6]), int(sys.argv[7])
 cpu = user + sys_
-print(f"parse_e2e: rows={rows} input_mb={size / 1e6:.1f} wall_s={wall:.2f} cpu_s={cpu:.2f}")
-print(f"parse_e2e: rows_per_s_wall={rows / max(wall, 1e-9):,.0f} rows_per_s_cpu={rows / max(cpu, 1e-9):,.0f}")
+# The primary figure is CPU time (user+sys): the target is one core, and a shared machine depresses wall time.
+print(f"parse_e2e: rows_per_s_cpu={rows / max(cpu, 1e-9):,.0f} (target 1,000,000 on one core)")
+print(f"parse_e2e: rows={rows} input_mb={size / 1e6:.1f} cpu_s={cpu:.2f} wall_s={wall:.2f} "
+      f"rows_per_s_wall={rows / max(wall, 1e-9):,.0f}")
 print(f"parse_e2e: peak_rss_mb={rss / 1024:.1f} issues={issues}")
 PY
 

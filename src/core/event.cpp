@@ -1,6 +1,8 @@
 // Event field storage, identity and JSON Lines serialization.
 #include "core/event.hpp"
 
+#include "core/json_text.hpp"
+
 #include <openssl/evp.h>
 #include <xxhash.h>
 
@@ -33,11 +35,13 @@ std::string_view to_string(Severity s) {
 }
 
 std::optional<Severity> parse_severity(std::string_view s) {
-  std::string l(s);
-  for (char& c : l) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
   for (Severity v :
        {Severity::kInfo, Severity::kLow, Severity::kMedium, Severity::kHigh, Severity::kCritical, Severity::kUnknown}) {
-    if (to_string(v) == l) return v;
+    const std::string_view name = to_string(v);
+    bool same = name.size() == s.size();
+    for (std::size_t i = 0; same && i < s.size(); ++i) same = lower(s[i]) == name[i];
+    if (same) return v;
   }
   return std::nullopt;
 }
@@ -218,14 +222,27 @@ void Event::set_severity(Severity s) {
   set("severity", core::to_string(s));
 }
 
-std::string hex_hash128(std::string_view bytes) {
-  XXH128_hash_t h = XXH3_128bits(bytes.data(), bytes.size());
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out(32, '0');
-  for (int i = 0; i < 16; ++i) {
-    out[static_cast<std::size_t>(i)] = kHex[(h.high64 >> (60 - 4 * i)) & 0xf];
-    out[static_cast<std::size_t>(16 + i)] = kHex[(h.low64 >> (60 - 4 * i)) & 0xf];
+namespace {
+
+// A 128-bit hash as 32 lowercase hex digits, high half first (a byte -> two digits per lookup).
+void write_hex128(XXH128_hash_t h, char out[32]) {
+  static constexpr std::array<std::array<char, 2>, 256> kPairs = [] {
+    constexpr char kHex[] = "0123456789abcdef";
+    std::array<std::array<char, 2>, 256> t{};
+    for (std::size_t i = 0; i < 256; ++i) t[i] = {kHex[i >> 4], kHex[i & 0xf]};
+    return t;
+  }();
+  for (int i = 0; i < 8; ++i) {
+    std::memcpy(out + 2 * i, kPairs[(h.high64 >> (56 - 8 * i)) & 0xff].data(), 2);
+    std::memcpy(out + 16 + 2 * i, kPairs[(h.low64 >> (56 - 8 * i)) & 0xff].data(), 2);
   }
+}
+
+}  // namespace
+
+std::string hex_hash128(std::string_view bytes) {
+  std::string out(32, '0');
+  write_hex128(XXH3_128bits(bytes.data(), bytes.size()), out.data());
   return out;
 }
 
@@ -243,6 +260,42 @@ std::string sha256_hex(std::string_view bytes) {
   return out;
 }
 
+void EventIdHasher::StateFree::operator()(XXH3_state_s* s) const {
+  XXH3_freeState(s);
+}
+
+EventIdHasher::EventIdHasher() : state_(XXH3_createState()) {
+  if (state_ == nullptr) throw std::bad_alloc();
+  XXH3_128bits_reset(state_.get());
+}
+
+EventIdHasher::EventIdHasher(const EventIdHasher& other) : EventIdHasher() {
+  XXH3_copyState(state_.get(), other.state_.get());
+}
+
+EventIdHasher& EventIdHasher::operator=(const EventIdHasher& other) {
+  if (this != &other) XXH3_copyState(state_.get(), other.state_.get());
+  return *this;
+}
+
+EventIdHasher::~EventIdHasher() = default;
+
+void EventIdHasher::start(std::string_view provider, std::string_view name) {
+  XXH3_128bits_reset(state_.get());
+  XXH3_128bits_update(state_.get(), provider.data(), provider.size());
+  XXH3_128bits_update(state_.get(), "", 1);
+  XXH3_128bits_update(state_.get(), name.data(), name.size());
+  XXH3_128bits_update(state_.get(), "", 1);
+}
+
+void EventIdHasher::add_raw(std::string_view bytes) {
+  XXH3_128bits_update(state_.get(), bytes.data(), bytes.size());
+}
+
+void EventIdHasher::finish(char hex[32]) const {
+  write_hex128(XXH3_128bits_digest(state_.get()), hex);
+}
+
 namespace {
 
 // XXH3-128 of provider \0 name \0 raw, as 32 hex digits into `out`. Streamed, so raw is not copied
@@ -253,7 +306,6 @@ void event_id_hex(const Event& e, char out[32]) {
   static const std::string_view kName = intern_key("feed.name");
   auto provider = e.get(kProvider).value_or("");
   auto name = e.get(kName).value_or("");
-  XXH128_hash_t h;
   if (provider.size() + name.size() + 2 + e.raw.size() <= 240) {
     // Short input: one-shot on a stack buffer is cheaper than the streaming state.
     char buf[240];
@@ -266,24 +318,13 @@ void event_id_hex(const Event& e, char out[32]) {
     buf[n++] = '\0';
     std::memcpy(buf + n, e.raw.data(), e.raw.size());
     n += e.raw.size();
-    h = XXH3_128bits(buf, n);
-  } else {
-    thread_local const std::unique_ptr<XXH3_state_t, XXH_errorcode (*)(XXH3_state_t*)> state(XXH3_createState(),
-                                                                                             &XXH3_freeState);
-    if (state == nullptr) throw std::bad_alloc();
-    XXH3_128bits_reset(state.get());
-    XXH3_128bits_update(state.get(), provider.data(), provider.size());
-    XXH3_128bits_update(state.get(), "", 1);
-    XXH3_128bits_update(state.get(), name.data(), name.size());
-    XXH3_128bits_update(state.get(), "", 1);
-    XXH3_128bits_update(state.get(), e.raw.data(), e.raw.size());
-    h = XXH3_128bits_digest(state.get());
+    write_hex128(XXH3_128bits(buf, n), out);
+    return;
   }
-  static constexpr char kHex[] = "0123456789abcdef";
-  for (int i = 0; i < 16; ++i) {
-    out[i] = kHex[(h.high64 >> (60 - 4 * i)) & 0xf];
-    out[16 + i] = kHex[(h.low64 >> (60 - 4 * i)) & 0xf];
-  }
+  thread_local EventIdHasher hasher;
+  hasher.start(provider, name);
+  hasher.add_raw(e.raw);
+  hasher.finish(out);
 }
 
 }  // namespace
@@ -296,131 +337,11 @@ std::string Event::id() const {
 
 namespace {
 
-// Pointer-level writers: the caller provides room (2 + 6 * size for a JSON string, 4/3 * size + 4
-// for base64), so the hot loop has no capacity checks.
-// Bytes that end a plain run in a JSON string: controls, '"', '\\' and non-ASCII (validated).
-constexpr std::array<bool, 256> kJsonSpecial = [] {
-  std::array<bool, 256> t{};
-  for (int c = 0; c < 256; ++c) t[static_cast<std::size_t>(c)] = c < 0x20 || c >= 0x80 || c == '"' || c == '\\';
-  return t;
-}();
-
-char* write_json_string(char* o, std::string_view s) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  *o++ = '"';
-  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-  const auto* end = p + s.size();
-  while (p < end) {
-    // Copy runs of plain ASCII in one go; find their end 8 bytes at a time.
-    const unsigned char* run = p;
-    while (end - p >= 8) {
-      std::uint64_t w;
-      std::memcpy(&w, p, 8);
-      constexpr std::uint64_t kOnes = 0x0101010101010101ull, kHigh = 0x8080808080808080ull;
-      auto zero_byte = [](std::uint64_t x) { return (x - kOnes) & ~x & kHigh; };
-      std::uint64_t special = (w | (w - kOnes * 0x20)) & kHigh;  // >= 0x80 or < 0x20 (may over-report)
-      special |= zero_byte(w ^ (kOnes * '"')) | zero_byte(w ^ (kOnes * '\\'));
-      if (special != 0) {
-        // The lowest flagged byte is exact (false positives only occur above a real one).
-        if constexpr (std::endian::native == std::endian::little) p += std::countr_zero(special) >> 3;
-        break;
-      }
-      p += 8;
-    }
-    while (p < end && !kJsonSpecial[*p]) ++p;
-    std::memcpy(o, run, static_cast<std::size_t>(p - run));
-    o += p - run;
-    if (p == end) break;
-    unsigned char c = *p;
-    if (c < 0x80) {
-      *o++ = '\\';
-      switch (c) {
-        case '"': *o++ = '"'; break;
-        case '\\': *o++ = '\\'; break;
-        case '\n': *o++ = 'n'; break;
-        case '\r': *o++ = 'r'; break;
-        case '\t': *o++ = 't'; break;
-        default:
-          *o++ = 'u';
-          *o++ = '0';
-          *o++ = '0';
-          *o++ = kHex[c >> 4];
-          *o++ = kHex[c & 0xf];
-      }
-      ++p;
-      continue;
-    }
-    // Validate one UTF-8 sequence; replace invalid bytes with U+FFFD.
-    int len = (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
-    bool ok = len != 0 && p + len <= end;
-    for (int k = 1; ok && k < len; ++k) ok = (p[k] & 0xc0) == 0x80;
-    if (ok) {
-      std::uint32_t cp = len == 2 ? (c & 0x1fu) : len == 3 ? (c & 0x0fu) : (c & 0x07u);
-      for (int k = 1; k < len; ++k) cp = (cp << 6) | (p[k] & 0x3fu);
-      ok = !((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-             (cp >= 0xd800 && cp <= 0xdfff));
-    }
-    if (ok) {
-      std::memcpy(o, p, static_cast<std::size_t>(len));
-      o += len;
-      p += len;
-    } else {
-      std::memcpy(o, "\xEF\xBF\xBD", 3);
-      o += 3;
-      ++p;
-    }
-  }
-  *o++ = '"';
-  return o;
-}
-
-constexpr std::size_t json_string_bound(std::size_t n) {
-  return 2 + 6 * n;
-}
-constexpr std::size_t base64_size(std::size_t n) {
-  return (n + 2) / 3 * 4;
-}
-
-char* write_base64(char* o, std::string_view bytes) {
-  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  // 12 bits -> two output characters at once (as they lie in memory).
-  static const std::array<std::uint16_t, 4096> kPairs = [] {
-    std::array<std::uint16_t, 4096> t{};
-    for (int i = 0; i < 4096; ++i) {
-      const char two[2] = {kAlphabet[i >> 6], kAlphabet[i & 63]};
-      std::memcpy(&t[static_cast<std::size_t>(i)], two, 2);
-    }
-    return t;
-  }();
-  const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
-  std::size_t n = bytes.size();
-  std::size_t i = 0;
-  // Six input bytes -> eight characters per step, from one 8-byte load.
-  for (; i + 8 <= n; i += 6) {
-    std::uint64_t v;
-    std::memcpy(&v, p + i, 8);
-    if constexpr (std::endian::native == std::endian::little) v = __builtin_bswap64(v);  // big-endian view
-    std::uint64_t out = std::uint64_t{kPairs[(v >> 52) & 0xfff]} | (std::uint64_t{kPairs[(v >> 40) & 0xfff]} << 16) |
-                        (std::uint64_t{kPairs[(v >> 28) & 0xfff]} << 32) |
-                        (std::uint64_t{kPairs[(v >> 16) & 0xfff]} << 48);
-    std::memcpy(o, &out, 8);
-    o += 8;
-  }
-  for (; i + 3 <= n; i += 3) {
-    std::uint32_t v = (std::uint32_t{p[i]} << 16) | (std::uint32_t{p[i + 1]} << 8) | p[i + 2];
-    std::memcpy(o, &kPairs[v >> 12], 2);
-    std::memcpy(o + 2, &kPairs[v & 0xfff], 2);
-    o += 4;
-  }
-  if (i < n) {
-    std::uint32_t v = std::uint32_t{p[i]} << 16;
-    if (i + 1 < n) v |= std::uint32_t{p[i + 1]} << 8;
-    *o++ = kAlphabet[v >> 18];
-    *o++ = kAlphabet[(v >> 12) & 63];
-    *o++ = i + 1 < n ? kAlphabet[(v >> 6) & 63] : '=';
-    *o++ = '=';
-  }
-  return o;
+// A field's value as JSON: a string, or its number/bool text as is.
+char* write_json_value(char* o, const Field& f) {
+  if (f.kind == JsonKind::kString) return write_json_string(o, f.value);
+  std::memcpy(o, f.value.data(), f.value.size());
+  return o + f.value.size();
 }
 
 // A per-thread scratch area of at least `n` bytes (grows, never shrinks).
@@ -435,6 +356,12 @@ char* scratch_area(std::size_t n) {
 void append_json_string(std::string& out, std::string_view s) {
   char* start = scratch_area(json_string_bound(s.size()));
   char* end = write_json_string(start, s);
+  out.append(start, static_cast<std::size_t>(end - start));
+}
+
+void append_json_value(std::string& out, const Field& f) {
+  char* start = scratch_area(json_string_bound(f.value.size()));
+  char* end = write_json_value(start, f);
   out.append(start, static_cast<std::size_t>(end - start));
 }
 
@@ -563,12 +490,7 @@ void Event::append_json(std::string& out) const {
     if (i == raw_pos) write_raw();
     if (f->key == "event.id" || f->key == "raw") continue;
     key(f->key);
-    if (f->kind == JsonKind::kString) {
-      o = write_json_string(o, f->value);
-    } else {
-      std::memcpy(o, f->value.data(), f->value.size());
-      o += f->value.size();
-    }
+    o = write_json_value(o, *f);
   }
   if (id_pos == size_) write_id();
   if (raw_pos == size_) write_raw();

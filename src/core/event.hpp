@@ -3,6 +3,7 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -11,6 +12,8 @@
 #include "core/ip.hpp"
 #include "core/taxonomy.hpp"
 #include "core/timestamp.hpp"
+
+struct XXH3_state_s;  // xxhash.h's streaming state
 
 namespace klartext::core {
 
@@ -102,8 +105,32 @@ class Event {
   Severity severity_ = Severity::kUnknown;
 };
 
+// The hash behind Event::id() (XXH3-128 of feed.provider \0 feed.name \0 raw), streamed: a
+// serializer that knows the provider, the name and the start of raw for many events hashes them
+// once and copies the hasher per event.
+class EventIdHasher {
+ public:
+  EventIdHasher();
+  EventIdHasher(const EventIdHasher& other);
+  EventIdHasher& operator=(const EventIdHasher& other);
+  ~EventIdHasher();
+
+  // Starts over with `provider` and `name`; raw follows through add_raw.
+  void start(std::string_view provider, std::string_view name);
+  void add_raw(std::string_view bytes);
+  // The id so far as 32 lowercase hex digits (the hasher stays usable).
+  void finish(char hex[32]) const;
+
+ private:
+  struct StateFree {
+    void operator()(XXH3_state_s* s) const;
+  };
+  std::unique_ptr<XXH3_state_s, StateFree> state_;
+};
+
 // JSON helpers used by every writer of JSON Lines.
 void append_json_string(std::string& out, std::string_view s);  // with quotes; invalid UTF-8 -> U+FFFD
+void append_json_value(std::string& out, const Field& f);       // as Event::append_json writes it
 void append_base64(std::string& out, std::string_view bytes);
 std::string base64_decode(std::string_view text);  // ignores whitespace; stops at invalid input
 std::string hex_hash128(std::string_view bytes);   // XXH3-128 as 32 lowercase hex digits

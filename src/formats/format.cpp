@@ -67,12 +67,22 @@ std::string make_excerpt(std::string_view bytes, std::size_t max) {
 }
 
 void ParseContext::emit(const core::Event& event) {
+  count(event.classification());
+  sink_.on_event(event);
+}
+
+void ParseContext::emitted_json(const core::Classification& classification) {
+  count(classification);
+  sink_.on_event_json();
+}
+
+void ParseContext::count(const core::Classification& classification) {
   ++summary_.events;
   // Streams repeat one classification: count into the last map entry without building its key.
   // (The size check notices a map changed through summary().)
   if (last_count_ == nullptr || summary_.classifications.size() != last_size_ ||
-      !(event.classification() == last_classification_)) {
-    last_classification_ = event.classification();
+      !(classification == last_classification_)) {
+    last_classification_ = classification;
     last_count_ = &summary_.classifications[last_classification_.to_string()];
     last_size_ = summary_.classifications.size();
   }
@@ -80,7 +90,6 @@ void ParseContext::emit(const core::Event& event) {
   if (summary_.kind == InputKind::kEmpty || summary_.kind == InputKind::kUnreadable) {
     summary_.kind = InputKind::kAbuseReport;
   }
-  sink_.on_event(event);
 }
 
 void ParseContext::issue(std::string code, std::uint64_t line, std::uint64_t byte_offset, std::string reason,

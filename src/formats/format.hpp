@@ -46,6 +46,13 @@ class Sink {
   virtual ~Sink() = default;
   virtual void on_event(const core::Event& event) = 0;
   virtual void on_issue(const ParseIssue& issue) = 0;
+
+  // Sinks that only write JSON Lines may take events already serialized (a parser's fast path,
+  // byte-identical to Event::append_json): the buffer to append one event's JSON to, or nullptr
+  // to receive Event objects only.
+  virtual std::string* event_json_buffer() { return nullptr; }
+  // One event's JSON (no newline) was appended to event_json_buffer().
+  virtual void on_event_json() {}
 };
 
 struct Input {
@@ -77,6 +84,10 @@ class ParseContext {
   int depth() const { return depth_; }
 
   void emit(const core::Event& event);
+  // For parsers that serialize events themselves: the sink's buffer (nullptr when the sink wants
+  // Event objects), and the call that counts one event appended to it.
+  std::string* event_json_buffer() { return sink_.event_json_buffer(); }
+  void emitted_json(const core::Classification& classification);
   void issue(std::string code, std::uint64_t line, std::uint64_t byte_offset, std::string reason,
              std::string_view excerpt = {}, std::string hint = {});
 
@@ -89,6 +100,8 @@ class ParseContext {
   InputSummary parse_child(const Input& child);
 
  private:
+  void count(const core::Classification& classification);
+
   Sink& sink_;
   const ParseOptions& options_;
   const Input& input_;

@@ -6,8 +6,16 @@
 #include <bit>
 #include <cstring>
 
+#include "core/json_text.hpp"
+
 namespace klartext::formats::shadowserver {
 namespace {
+
+constexpr std::uint64_t kOnes = 0x0101010101010101ull, kHigh = 0x8080808080808080ull;
+// High bit set in each zero byte of x (and possibly in bytes above one; the lowest is exact).
+constexpr std::uint64_t zero_byte(std::uint64_t x) {
+  return (x - kOnes) & ~x & kHigh;
+}
 
 // Bytes that end an unquoted field.
 constexpr std::array<bool, 256> kFieldEnd = [] {
@@ -71,7 +79,64 @@ void CsvReader::resync_after_first_line(CsvRecord& rec) {
   skip_to_line_end(rec);
 }
 
+bool CsvReader::next_plain(CsvRecord& rec) {
+  const char* d = data_.data();
+  const std::size_t n = data_.size();
+  const std::size_t begin = pos_;
+  const void* lf = std::memchr(d + begin, '\n', std::min(n - begin, max_record_bytes_ + 2));
+  if (lf == nullptr) return false;  // last line without terminator, or too long
+  const std::size_t next = static_cast<std::size_t>(static_cast<const char*>(lf) - d) + 1;
+  std::size_t end = next - 1;
+  if (end > begin && d[end - 1] == '\r') --end;
+  if (end == begin || end - begin > max_record_bytes_) return false;  // blank line, or too long
+  rec.fields.clear();
+  std::size_t p = begin;
+  for (;;) {
+    if (rec.fields.size() >= kMaxFields) return false;
+    if (d[p] == '"') {
+      const void* q = std::memchr(d + p + 1, '"', end - p - 1);
+      if (q == nullptr) return false;  // a line feed inside, or unterminated
+      const std::size_t close = static_cast<std::size_t>(static_cast<const char*>(q) - d);
+      if (close + 1 < end && d[close + 1] != ',') return false;  // "" or text after the quote
+      rec.fields.emplace_back(d + p + 1, close - p - 1);
+      p = close + 1;
+    } else {
+      // To the next ',' (8 bytes at a time); a quote or CR inside the field needs the full reader.
+      const std::size_t start = p;
+      std::uint64_t special = 0;
+      while (end - p >= 8) {
+        std::uint64_t w;
+        std::memcpy(&w, d + p, 8);
+        special = zero_byte(w ^ (kOnes * ',')) | zero_byte(w ^ (kOnes * '"')) | zero_byte(w ^ (kOnes * '\r'));
+        if (special != 0) {
+          // The lowest flagged byte is exact (false positives only occur above a real match).
+          if constexpr (std::endian::native == std::endian::little) p += std::countr_zero(special) >> 3;
+          break;
+        }
+        p += 8;
+      }
+      if (special == 0) {
+        while (p < end && d[p] != ',' && d[p] != '"' && d[p] != '\r') ++p;
+      }
+      if (p < end && d[p] != ',') return false;
+      rec.fields.emplace_back(d + start, p - start);
+    }
+    if (p == end) break;
+    ++p;  // the ','
+  }
+  rec.begin = begin;
+  rec.end = end;
+  rec.next = next;
+  rec.line = line_;
+  rec.terminated = true;
+  rec.error = CsvError::kNone;
+  pos_ = next;
+  ++line_;
+  return true;
+}
+
 bool CsvReader::next(CsvRecord& rec) {
+  if (pos_ < data_.size() && next_plain(rec)) return true;
   const char* d = data_.data();
   const std::size_t n = data_.size();
   for (;;) {
@@ -112,8 +177,6 @@ bool CsvReader::next(CsvRecord& rec) {
           while (n - stop >= 8) {
             std::uint64_t w;
             std::memcpy(&w, d + stop, 8);
-            constexpr std::uint64_t kOnes = 0x0101010101010101ull, kHigh = 0x8080808080808080ull;
-            auto zero_byte = [](std::uint64_t x) { return (x - kOnes) & ~x & kHigh; };
             std::uint64_t hit8 = zero_byte(w ^ (kOnes * '"')) | zero_byte(w ^ (kOnes * '\n'));
             if (hit8 != 0) {
               // The lowest flagged byte is exact (false positives only occur above a real match).
@@ -175,8 +238,6 @@ bool CsvReader::next(CsvRecord& rec) {
         while (n - p >= 8) {
           std::uint64_t w;
           std::memcpy(&w, d + p, 8);
-          constexpr std::uint64_t kOnes = 0x0101010101010101ull, kHigh = 0x8080808080808080ull;
-          auto zero_byte = [](std::uint64_t x) { return (x - kOnes) & ~x & kHigh; };
           std::uint64_t hit8 =
               zero_byte(w ^ (kOnes * ',')) | zero_byte(w ^ (kOnes * '\n')) | zero_byte(w ^ (kOnes * '\r'));
           if (hit8 != 0) {
@@ -227,8 +288,6 @@ TextProblem check_text(std::string_view bytes, std::size_t& where) {
     while (end - p >= 8) {
       std::uint64_t w;
       std::memcpy(&w, p, 8);
-      constexpr std::uint64_t kHigh = 0x8080808080808080ull;
-      constexpr std::uint64_t kOnes = 0x0101010101010101ull;
       // A byte < 0x20 or >= 0x80 stops the fast path.
       if (((w | (w - kOnes * 0x20)) & kHigh) != 0) break;
       p += 8;
@@ -243,16 +302,8 @@ TextProblem check_text(std::string_view bytes, std::size_t& where) {
       ++p;
       continue;
     }
-    int len = (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
-    bool ok = len != 0 && end - p >= len;
-    for (int k = 1; ok && k < len; ++k) ok = (p[k] & 0xc0) == 0x80;
-    if (ok) {
-      std::uint32_t cp = len == 2 ? (c & 0x1fu) : len == 3 ? (c & 0x0fu) : (c & 0x07u);
-      for (int k = 1; k < len; ++k) cp = (cp << 6) | (p[k] & 0x3fu);
-      ok = !((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-             (cp >= 0xd800 && cp <= 0xdfff));
-    }
-    if (!ok) {
+    const std::size_t len = core::utf8_sequence(p, end);
+    if (len == 0) {
       where = static_cast<std::size_t>(p - begin);
       return TextProblem::kInvalidUtf8;
     }

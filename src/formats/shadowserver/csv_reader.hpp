@@ -48,6 +48,9 @@ class CsvReader {
     std::size_t offset;
     std::size_t size;
   };
+  // The common record: one terminated line of fields unquoted or quoted, without quotes, CRs or
+  // line feeds inside. Reads it and returns true, or returns false having changed nothing.
+  bool next_plain(CsvRecord& rec);
   void skip_to_line_end(CsvRecord& rec);
   void resync_after_first_line(CsvRecord& rec);
 

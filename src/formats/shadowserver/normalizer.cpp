@@ -1,13 +1,17 @@
 // Row normalization: the schema mapping bound to header positions once, applied per row.
 #include "formats/shadowserver/normalizer.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <cmath>
+#include <cstring>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
 #include "core/embedded.hpp"
+#include "core/json_text.hpp"
 #include "formats/format.hpp"
 
 namespace klartext::formats::shadowserver {
@@ -35,6 +39,76 @@ std::string number_text(double v) {
   char buf[32];
   auto r = std::to_chars(buf, buf + sizeof buf, v);
   return std::string(buf, static_cast<std::size_t>(r.ptr - buf));
+}
+
+// Decimal text that parse_int and std::to_chars turn into itself: optional '-', no leading zeros,
+// at most 18 digits (so it fits an int64).
+bool is_canonical_int(std::string_view s) {
+  const bool negative = !s.empty() && s.front() == '-';
+  const std::string_view digits = s.substr(negative ? 1 : 0);
+  if (digits.empty() || digits.size() > 18) return false;
+  if (digits.front() == '0' && (digits.size() > 1 || negative)) return false;
+  for (char c : digits) {
+    if (c < '0' || c > '9') return false;
+  }
+  return true;
+}
+
+// What std::to_chars writes for the double that parse_float reads from `s`, worked out on the
+// decimal digits: for a plain non-negative decimal of at most 15 significant digits these digits,
+// trailing zeros dropped, are the shortest text of its double. to_chars picks the shorter of fixed
+// and scientific notation (fixed on a tie); when scientific wins, or `s` is not such a decimal,
+// returns nullptr and the caller converts. Otherwise writes at `o` and returns the end.
+char* write_plain_decimal(char* o, std::string_view s) {
+  const std::size_t dot = s.find('.');
+  std::string_view whole = s.substr(0, dot);
+  std::string_view frac = dot == std::string_view::npos ? std::string_view() : s.substr(dot + 1);
+  if (whole.empty() || (whole.front() == '0' && whole.size() > 1) || frac.size() > 30) return nullptr;
+  if (dot != std::string_view::npos && frac.empty()) return nullptr;
+  for (std::string_view part : {whole, frac}) {
+    for (char c : part) {
+      if (c < '0' || c > '9') return nullptr;
+    }
+  }
+  while (!frac.empty() && frac.back() == '0') frac.remove_suffix(1);
+  std::size_t fixed_len = 0, significant = 0;
+  if (whole != "0") {
+    significant = whole.size() + frac.size();
+    if (frac.empty()) {
+      std::string_view w = whole;  // 100 is one significant digit in scientific notation
+      while (w.back() == '0') w.remove_suffix(1);
+      significant = w.size();
+    }
+    if (whole.size() + frac.size() > 15) return nullptr;
+    fixed_len = whole.size() + (frac.empty() ? 0 : 1 + frac.size());
+  } else if (frac.empty()) {
+    *o = '0';
+    return o + 1;
+  } else {
+    significant = frac.size() - frac.find_first_not_of('0');
+    if (significant > 15) return nullptr;
+    fixed_len = 2 + frac.size();
+  }
+  const std::size_t scientific_len = significant + (significant > 1 ? 1 : 0) + 4;  // d.ddde+XX
+  if (fixed_len > scientific_len) return nullptr;
+  std::memcpy(o, whole.data(), whole.size());
+  o += whole.size();
+  if (!frac.empty()) {
+    *o++ = '.';
+    std::memcpy(o, frac.data(), frac.size());
+    o += frac.size();
+  }
+  return o;
+}
+
+// std::tolower in the C locale (the program never sets another), without the call per byte.
+void lower_ascii(std::string& s) {
+  for (char& c : s) c = c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+char* write_text(char* o, std::string_view s) {
+  std::memcpy(o, s.data(), s.size());
+  return o + s.size();
 }
 
 // Columns Shadowserver uses with one meaning in every report; used only when the report type
@@ -225,11 +299,125 @@ void Normalizer::bind() {
     } else {
       std::string value = v;
       if (k == "protocol.transport" || k == "protocol.application") {
-        for (char& c : value) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        lower_ascii(value);
       }
       constants_.emplace_back(core::intern_key(k), std::move(value));
     }
   }
+  build_json_plan();
+}
+
+void Normalizer::build_json_plan() {
+  // Only files whose events differ per row in column values alone: one classification for the file.
+  if (!usable_ || !has_const_taxonomy_ || !has_const_type_ || !has_const_identifier_) return;
+  for (const Binding& b : bindings_) {
+    if (b.mapping->conversion == Conversion::kUnknown) return;  // its target and key disagree
+  }
+  const Resolved& r = resolve(const_taxonomy_, const_type_, const_identifier_);
+  if (!r.mapped) return;  // the general path reports it
+  core::Event file_fields;
+  set_file_fields(file_fields, r);
+
+  // Every member the event can have, by key; the plan needs them distinct (the general path lets a
+  // later value replace an earlier one of the same key) and apart from the two computed members.
+  enum class From : std::uint8_t { kBinding, kLeftover, kFileField, kId, kRaw };
+  struct Member {
+    std::string_view key;
+    From from;
+    std::size_t index;  // into bindings_ or leftovers_
+    const core::Field* field;
+  };
+  auto classification_target = [](const Binding& b) {
+    return b.target == Target::kTaxonomy || b.target == Target::kType || b.target == Target::kIdentifier;
+  };
+  std::vector<Member> members;
+  for (std::size_t i = 0; i < bindings_.size(); ++i) {
+    if (!classification_target(bindings_[i])) members.push_back({bindings_[i].key, From::kBinding, i, nullptr});
+  }
+  for (std::size_t i = 0; i < leftovers_.size(); ++i)
+    members.push_back({leftovers_[i].key, From::kLeftover, i, nullptr});
+  for (const core::Field& f : file_fields) members.push_back({f.key, From::kFileField, 0, &f});
+  members.push_back({"event.id", From::kId, 0, nullptr});
+  members.push_back({"raw", From::kRaw, 0, nullptr});
+  std::sort(members.begin(), members.end(), [](const Member& a, const Member& b) { return a.key < b.key; });
+  for (std::size_t i = 1; i < members.size(); ++i) {
+    if (members[i].key == members[i - 1].key) return;
+  }
+
+  auto value_step = [&](const Binding& b) {
+    JsonStep step{JsonStep::Kind::kConvert};
+    step.column = static_cast<std::uint32_t>(b.column);
+    step.binding = static_cast<std::uint32_t>(&b - bindings_.data());
+    const bool address_target =
+        b.target == Target::kSourceIp || b.target == Target::kDestinationIp || b.target == Target::kGeneric;
+    if (address_target && b.mapping->conversion == Conversion::kValidateIp) step.kind = JsonStep::Kind::kAddress;
+    if (b.target == Target::kTimeSource && b.mapping->conversion == Conversion::kAddUtcToTimestamp) {
+      step.kind = JsonStep::Kind::kTime;
+    }
+    if (b.target != Target::kGeneric) return step;
+    switch (b.mapping->conversion) {
+      case Conversion::kNone: step.kind = JsonStep::Kind::kString; break;
+      case Conversion::kValidateToNone: step.kind = JsonStep::Kind::kNotNone; break;
+      case Conversion::kConvertInt: step.kind = JsonStep::Kind::kInteger; break;
+      case Conversion::kInvalidateZero:
+        step.kind = JsonStep::Kind::kInteger;
+        step.absent_zero = true;
+        break;
+      case Conversion::kConvertFloat: step.kind = JsonStep::Kind::kFloat; break;
+      default: break;
+    }
+    return step;
+  };
+  // Each member starts with ','; the first one's becomes the '{'. Runs of constant members merge.
+  for (const Member& m : members) {
+    const bool merge =
+        m.from == From::kFileField && !json_plan_.empty() && json_plan_.back().kind == JsonStep::Kind::kText;
+    if (!merge) {
+      JsonStep step{JsonStep::Kind::kText};
+      if (m.from == From::kBinding) step = value_step(bindings_[m.index]);
+      if (m.from == From::kLeftover) {
+        step.kind = JsonStep::Kind::kLeftover;
+        step.column = static_cast<std::uint32_t>(leftovers_[m.index].column);
+      }
+      if (m.from == From::kId) step.kind = JsonStep::Kind::kId;
+      if (m.from == From::kRaw) step.kind = JsonStep::Kind::kRaw;
+      step.text = static_cast<std::uint32_t>(json_text_.size());
+      json_plan_.push_back(step);
+    }
+    json_text_.append(",\"").append(m.key).append("\":");
+    if (m.from == From::kFileField) core::append_json_value(json_text_, *m.field);
+    json_plan_.back().size = static_cast<std::uint32_t>(json_text_.size() - json_plan_.back().text);
+  }
+  // Evaluated for their problems only (the classification is the file's): no member, no text.
+  for (const Binding& b : bindings_) {
+    if (classification_target(b)) json_plan_.push_back(value_step(b));
+  }
+  json_text_.append(kKeyBlock, '\0');
+  json_fixed_bytes_ = json_text_.size();
+  // For the output bound (see normalize_json): value steps, the most that read one column, and those
+  // whose value comes from other columns.
+  std::vector<std::size_t> uses(header_.size(), 0);
+  for (const JsonStep& step : json_plan_) {
+    if (step.kind == JsonStep::Kind::kText || step.kind == JsonStep::Kind::kId || step.kind == JsonStep::Kind::kRaw) {
+      continue;
+    }
+    ++json_values_;
+    json_column_uses_ = std::max(json_column_uses_, ++uses[step.column]);
+    if (step.kind == JsonStep::Kind::kConvert) {
+      const Conversion c = bindings_[step.binding].mapping->conversion;
+      json_wide_values_ += c == Conversion::kConvertHttpHostAndUrl || c == Conversion::kCategoryOrDetail ? 1 : 0;
+    }
+  }
+  json_resolved_ = &r;
+
+  // raw is the header line, '\n' and the row: that start is hashed and base64-encoded once.
+  std::string head = header_line_ + '\n';
+  json_id_prefix_.start(file_fields.get("feed.provider").value_or(""), file_fields.get("feed.name").value_or(""));
+  json_id_prefix_.add_raw(head);
+  const std::size_t aligned = head.size() / 3 * 3;
+  json_raw_head_b64_.resize(core::base64_size(aligned));
+  core::write_base64(json_raw_head_b64_.data(), std::string_view(head).substr(0, aligned));
+  json_raw_head_rest_ = head.substr(aligned);
 }
 
 void Normalizer::problem(std::string code, std::string reason, std::string_view excerpt) {
@@ -291,15 +479,7 @@ const Normalizer::Resolved& Normalizer::resolve(std::string_view taxonomy, std::
   return out;
 }
 
-bool Normalizer::normalize(const std::vector<std::string_view>& fields, std::string_view row_bytes,
-                           core::Event& event) {
-  problems_.clear();
-  event.clear();
-  if (!usable_) {
-    problem("shadowserver-missing-required-column", "row skipped: a required column is missing from the header",
-            row_bytes);
-    return false;
-  }
+RowContext Normalizer::row_context(const std::vector<std::string_view>& fields) const {
   RowContext ctx;
   if (row_context_) {
     auto get = [&](int col) -> std::optional<std::string_view> {
@@ -313,6 +493,35 @@ bool Normalizer::normalize(const std::vector<std::string_view>& fields, std::str
     ctx.application = get(col_application_);
     ctx.detail = get(col_detail_);
   }
+  return ctx;
+}
+
+void Normalizer::set_file_fields(core::Event& event, const Resolved& r) const {
+  for (const auto& [k, v] : constants_) event.set(k, v);
+  event.set_classification(r.classification);
+  if (!r.feed_label.empty()) event.set("feed.classification", r.feed_label);
+  if (r.amplifier != nullptr) {
+    if (!r.baf_typical.empty()) event.set("extra.amplifier.baf_typical", r.baf_typical, core::JsonKind::kNumber);
+    if (!r.baf_max.empty()) event.set("extra.amplifier.baf_max", r.baf_max, core::JsonKind::kNumber);
+    if (r.amplifier->port != 0) event.set_int("extra.amplifier.port", r.amplifier->port);
+    if (!r.amplifier->transport.empty()) event.set("extra.amplifier.transport", r.amplifier->transport);
+  }
+  event.set("feed.provider", kProvider);
+  if (!feed_name_.empty()) event.set("feed.name", feed_name_);
+  if (!feed_code_.empty()) event.set("feed.code", feed_code_);
+  if (!feed_doc_.empty()) event.set("feed.documentation", feed_doc_);
+}
+
+bool Normalizer::normalize(const std::vector<std::string_view>& fields, std::string_view row_bytes,
+                           core::Event& event) {
+  problems_.clear();
+  event.clear();
+  if (!usable_) {
+    problem("shadowserver-missing-required-column", "row skipped: a required column is missing from the header",
+            row_bytes);
+    return false;
+  }
+  const RowContext ctx = row_context(fields);
   std::string_view row_taxonomy, row_type, row_identifier;
   bool have_time = false;
   for (const Binding& b : bindings_) {
@@ -377,7 +586,7 @@ bool Normalizer::normalize(const std::vector<std::string_view>& fields, std::str
       case Target::kLowercase:
         if (v.kind != ValueKind::kString) break;
         scratch_.assign(v.text);
-        for (char& c : scratch_) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        lower_ascii(scratch_);
         event.set(b.key, scratch_);
         continue;
       case Target::kGeneric: break;
@@ -407,8 +616,6 @@ bool Normalizer::normalize(const std::vector<std::string_view>& fields, std::str
     std::string_view text = fields[l.column];
     if (!text.empty()) event.set(l.key, text);
   }
-  for (const auto& [k, v] : constants_) event.set(k, v);
-
   // The scan_exchange helpers return string literals; other row labels are views into the row.
   const Resolved& r = resolve(has_const_taxonomy_ ? std::string_view(const_taxonomy_) : row_taxonomy,
                               has_const_type_ ? std::string_view(const_type_) : row_type,
@@ -420,23 +627,195 @@ bool Normalizer::normalize(const std::vector<std::string_view>& fields, std::str
                 "' is not RSIT and has no entry in shadowserver/classification_map.json; events are "
                 "other/undetermined");
   }
-  event.set_classification(r.classification);
-  if (!r.feed_label.empty()) event.set("feed.classification", r.feed_label);
-  if (r.amplifier != nullptr) {
-    if (!r.baf_typical.empty()) event.set("extra.amplifier.baf_typical", r.baf_typical, core::JsonKind::kNumber);
-    if (!r.baf_max.empty()) event.set("extra.amplifier.baf_max", r.baf_max, core::JsonKind::kNumber);
-    if (r.amplifier->port != 0) event.set_int("extra.amplifier.port", r.amplifier->port);
-    if (!r.amplifier->transport.empty()) event.set("extra.amplifier.transport", r.amplifier->transport);
-  }
-  event.set("feed.provider", kProvider);
-  if (!feed_name_.empty()) event.set("feed.name", feed_name_);
-  if (!feed_code_.empty()) event.set("feed.code", feed_code_);
-  if (!feed_doc_.empty()) event.set("feed.documentation", feed_doc_);
+  set_file_fields(event, r);
 
   event.raw.reserve(header_line_.size() + 1 + row_bytes.size());
   event.raw.assign(header_line_);
   event.raw.push_back('\n');
   event.raw.append(row_bytes);
+  return true;
+}
+
+char* Normalizer::write_converted(char* o, const Binding& b, std::string_view text, const RowContext& ctx,
+                                  bool& have_time) {
+  Value v = convert(b.mapping->conversion, text, ctx, scratch_);
+  switch (v.kind) {
+    case ValueKind::kAbsent: return o;
+    case ValueKind::kKeep:
+    case ValueKind::kInvalid: return nullptr;
+    default: break;
+  }
+  // As normalize() sets the field, rendered as Event::append_json renders it.
+  switch (b.target) {
+    case Target::kSourceIp:
+    case Target::kDestinationIp:
+    case Target::kGeneric:
+      if (v.kind == ValueKind::kIp) {
+        json_tmp_.clear();
+        v.ip.append_to(json_tmp_);
+        return core::write_json_string(o, json_tmp_);
+      }
+      break;
+    case Target::kSourcePort:
+    case Target::kDestinationPort:
+      if (v.kind != ValueKind::kInt) break;
+      if (v.i < 0 || v.i > 65535) return nullptr;
+      return std::to_chars(o, o + 24, v.i).ptr;
+    case Target::kTimeSource:
+      if (v.kind != ValueKind::kTime) break;
+      have_time = true;
+      json_tmp_.clear();
+      v.time.append_iso(json_tmp_);
+      return core::write_json_string(o, json_tmp_);
+    case Target::kSeverity: {
+      auto s = v.kind == ValueKind::kString ? core::parse_severity(v.text) : std::nullopt;
+      if (!s) return nullptr;
+      return core::write_json_string(o, core::to_string(*s));
+    }
+    case Target::kTaxonomy:
+    case Target::kType:
+    case Target::kIdentifier: return o;  // the file's classification is used
+    case Target::kLowercase:
+      if (v.kind != ValueKind::kString) break;
+      json_tmp_.assign(v.text);
+      lower_ascii(json_tmp_);
+      return core::write_json_string(o, json_tmp_);
+  }
+  switch (v.kind) {
+    case ValueKind::kInt: return std::to_chars(o, o + 24, v.i).ptr;
+    case ValueKind::kFloat:
+      if (!std::isfinite(v.f)) return write_text(o, "null");
+      return std::to_chars(o, o + 32, v.f).ptr;
+    case ValueKind::kBool: return write_text(o, v.b ? "true" : "false");
+    case ValueKind::kTime:
+      json_tmp_.clear();
+      v.time.append_iso(json_tmp_);
+      return core::write_json_string(o, json_tmp_);
+    default: return core::write_json_string(o, v.text);
+  }
+}
+
+bool Normalizer::normalize_json(const std::vector<std::string_view>& fields, std::string_view row_bytes,
+                                std::string& out) {
+  if (json_resolved_ == nullptr) return false;
+  // Room for every step. A value is at most 4/3 of its column (base64) plus 64 bytes (times,
+  // addresses, numbers), escaped at most six-fold: 8 bytes a column byte plus json_string_bound(64);
+  // a column read by several steps counts that often. A value from other columns (a URL from host
+  // and path, detail for category) is at most twice the row. kKeyBlock for each fixed-size copy.
+  const std::size_t row = row_bytes.size();
+  const std::size_t bound = 2 + json_fixed_bytes_ + 34 + json_raw_head_b64_.size() + 8 + core::base64_size(row) +
+                            kKeyBlock * json_plan_.size() + json_values_ * core::json_string_bound(64) +
+                            json_column_uses_ * 8 * row + json_wide_values_ * core::json_string_bound(2 * row + 64);
+  if (json_buf_.size() < bound) json_buf_.resize(std::max(bound, 2 * json_buf_.size()));
+  const RowContext ctx = row_context(fields);
+  const char* const texts = json_text_.data();
+  char* const start = json_buf_.data();
+  char* o = start;
+  bool have_time = false;
+  for (const JsonStep& step : json_plan_) {
+    // The step's text; a value step keeps it only when the value is there.
+    char* const value = o + step.size;
+    if (step.size <= kKeyBlock) {
+      std::memcpy(o, texts + step.text, kKeyBlock);
+    } else {
+      std::memcpy(o, texts + step.text, step.size);
+    }
+    char* end = value;
+    switch (step.kind) {
+      case JsonStep::Kind::kText: break;
+      case JsonStep::Kind::kString:
+      case JsonStep::Kind::kLeftover: {
+        std::string_view text = fields[step.column];
+        if (!text.empty()) end = core::write_json_string(value, text);
+        break;
+      }
+      case JsonStep::Kind::kNotNone: {
+        std::string_view text = fields[step.column];
+        if (!text.empty() && text != "0" && text != "unknown") end = core::write_json_string(value, text);
+        break;
+      }
+      case JsonStep::Kind::kInteger: {
+        std::string_view text = fields[step.column];
+        if (is_canonical_int(text)) {
+          // Already what parse + format would write.
+          if (!(step.absent_zero && text == "0")) end = write_text(value, text);
+          break;
+        }
+        end = write_converted(value, bindings_[step.binding], text, ctx, have_time);
+        break;
+      }
+      case JsonStep::Kind::kAddress: {
+        // IpAddress::parse takes only the canonical dotted quad for IPv4, which is also what it
+        // writes back: such text is copied.
+        std::string_view text = fields[step.column];
+        std::optional<core::IpAddress> ip;
+        if (text != "0.0.0.0" && (ip = core::IpAddress::parse(text)) && ip->is_v4()) {
+          end = core::write_json_string(value, text);
+          break;
+        }
+        end = write_converted(value, bindings_[step.binding], text, ctx, have_time);
+        break;
+      }
+      case JsonStep::Kind::kTime: {
+        // "YYYY-MM-DD HH:MM:SS" that Timestamp::parse accepts (a valid date and time, seconds up to
+        // 59, no zone) is written back as "YYYY-MM-DDTHH:MM:SS+00:00": rearranged, not formatted.
+        std::string_view text = fields[step.column];
+        if (text.size() == 19 && text[13] == ':' && text[16] == ':' && text[17] <= '5' &&
+            core::Timestamp::parse(text)) {
+          *end++ = '"';
+          end = write_text(end, text.substr(0, 10));
+          *end++ = 'T';
+          end = write_text(end, text.substr(11, 8));
+          end = write_text(end, "+00:00\"");
+          have_time = true;
+          break;
+        }
+        end = write_converted(value, bindings_[step.binding], text, ctx, have_time);
+        break;
+      }
+      case JsonStep::Kind::kFloat: {
+        std::string_view text = fields[step.column];
+        end = write_plain_decimal(value, text);
+        if (end == nullptr) end = write_converted(value, bindings_[step.binding], text, ctx, have_time);
+        break;
+      }
+      case JsonStep::Kind::kConvert:
+        end = write_converted(value, bindings_[step.binding], fields[step.column], ctx, have_time);
+        break;
+      case JsonStep::Kind::kId:
+        json_id_ = json_id_prefix_;
+        json_id_.add_raw(row_bytes);
+        *end++ = '"';
+        json_id_.finish(end);
+        end += 32;
+        *end++ = '"';
+        break;
+      case JsonStep::Kind::kRaw: {
+        *end++ = '"';
+        end = write_text(end, json_raw_head_b64_);
+        // The head's last 0-2 bytes and the row's first bytes make one 3-byte group.
+        std::size_t take = 0;
+        if (!json_raw_head_rest_.empty()) {
+          char group[3];
+          const std::size_t rest = json_raw_head_rest_.size();
+          take = std::min(3 - rest, row_bytes.size());
+          std::memcpy(group, json_raw_head_rest_.data(), rest);
+          std::memcpy(group + rest, row_bytes.data(), take);
+          end = core::write_base64(end, std::string_view(group, rest + take));
+        }
+        end = core::write_base64(end, row_bytes.substr(take));
+        *end++ = '"';
+        break;
+      }
+    }
+    if (end == nullptr) return false;
+    // An absent value drops its key (a constant run has no value and is kept).
+    o = end != value || step.kind == JsonStep::Kind::kText ? end : o;
+  }
+  if (!have_time) return false;
+  *start = '{';  // the first member's ','
+  *o++ = '}';
+  out.append(start, static_cast<std::size_t>(o - start));
   return true;
 }
 

@@ -42,6 +42,9 @@ class Normalizer {
   // `header` are the column names; `header_line` the header's original bytes (BOM and terminator removed).
   Normalizer(const ReportSpec* spec, std::string report_type, std::vector<std::string> header, std::string header_line,
              const knowledge::KnowledgeBase& kb, const ClassificationMap& classes);
+  // Not copyable: the resolved classification and the JSON plan point into its own tables.
+  Normalizer(const Normalizer&) = delete;
+  Normalizer& operator=(const Normalizer&) = delete;
 
   // Problems of the whole file found at binding (missing columns, unknown conversions), one each.
   const std::vector<Problem>& file_problems() const { return file_problems_; }
@@ -55,6 +58,14 @@ class Normalizer {
   // problems (an optional value that does not convert: kept as extra.<column>) leave it true.
   bool normalize(const std::vector<std::string_view>& fields, std::string_view row_bytes, core::Event& event);
   const std::vector<Problem>& problems() const { return problems_; }
+
+  // Fast path for JSON Lines output: appends the row's event as JSON to `out`, byte for byte what
+  // normalize() and Event::append_json would write, without building the Event. Returns false,
+  // with `out` unchanged, when the file or the row needs the general path (a value that does not
+  // convert, a missing timestamp, a classification that varies per row, ...): call normalize().
+  bool normalize_json(const std::vector<std::string_view>& fields, std::string_view row_bytes, std::string& out);
+  // The classification of the events normalize_json writes.
+  const core::Classification& json_classification() const { return json_resolved_->classification; }
 
  private:
   enum class Target : std::uint8_t {
@@ -90,7 +101,40 @@ class Normalizer {
     bool mapped = true;                // false: the label is not RSIT and has no table entry
   };
 
+  // One member (or a run of constant members) of the JSON object, in sorted key order. Its text
+  // lies in json_text_: the rendered constant members, or ',"key":' before a value.
+  struct JsonStep {
+    enum class Kind : std::uint8_t {
+      kText,      // constant members
+      kString,    // the column's text, absent when empty (conversion none)
+      kNotNone,   // the same, also absent for "0" and "unknown" (validate_to_none)
+      kInteger,   // an integer column (convert_int, or invalidate_zero with absent_zero)
+      kFloat,     // convert_float
+      kAddress,   // validate_ip into an address field
+      kTime,      // add_UTC_to_timestamp into time.source
+      kConvert,   // anything else: convert() and the target's rules
+      kLeftover,  // a column the schema does not map, as extra.<column>
+      kId,
+      kRaw,
+    };
+    Kind kind;
+    bool absent_zero = false;
+    std::uint32_t column = 0;   // value steps: the field
+    std::uint32_t binding = 0;  // kConvert: into bindings_
+    std::uint32_t text = 0;     // offset in json_text_
+    std::uint32_t size = 0;
+  };
+  // Short step texts are copied as a fixed block (no call); json_text_ ends in this much padding.
+  static constexpr std::size_t kKeyBlock = 32;
+
   void bind();
+  void build_json_plan();
+  RowContext row_context(const std::vector<std::string_view>& fields) const;
+  // Sets the fields that are the same for every row of the file (constants, classification,
+  // amplifier facts, feed.*).
+  void set_file_fields(core::Event& event, const Resolved& r) const;
+  // Writes one binding's converted value at `o` as JSON; nullptr when the row needs the general path.
+  char* write_converted(char* o, const Binding& b, std::string_view text, const RowContext& ctx, bool& have_time);
   const Resolved& resolve(std::string_view taxonomy, std::string_view type, std::string_view identifier);
   void problem(std::string code, std::string reason, std::string_view excerpt = {});
 
@@ -118,6 +162,21 @@ class Normalizer {
   std::string scratch_;
   std::string feed_name_, feed_code_, feed_doc_;
   bool warned_unmapped_ = false;
+
+  // normalize_json's per-file plan (empty: the file takes the general path).
+  std::vector<JsonStep> json_plan_;
+  std::string json_text_;  // the steps' texts, then kKeyBlock bytes of padding
+  const Resolved* json_resolved_ = nullptr;
+  std::size_t json_fixed_bytes_ = 0;    // bytes of all step texts
+  std::size_t json_values_ = 0;         // binding and leftover steps
+  std::size_t json_column_uses_ = 0;    // the most value steps that read one column
+  std::size_t json_wide_values_ = 0;    // value steps whose value comes from other columns
+  core::EventIdHasher json_id_prefix_;  // provider, name and header line hashed once
+  core::EventIdHasher json_id_;         // per row: a copy of the prefix plus the row
+  std::string json_raw_head_b64_;       // base64 of header line + '\n', 3-byte aligned part
+  std::string json_raw_head_rest_;      // the 0-2 bytes of header line + '\n' after it
+  std::string json_buf_;                // one event's JSON
+  std::string json_tmp_;                // an address or time as text
 };
 
 }  // namespace klartext::formats::shadowserver

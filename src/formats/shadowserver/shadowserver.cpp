@@ -172,6 +172,7 @@ void ShadowserverFormat::parse(ParseContext& ctx) const {
   for (const Problem& p : norm.file_problems()) ctx.issue(p.code, header_line, header_offset, p.reason, p.excerpt);
 
   core::Event event;
+  std::string* const json_out = ctx.event_json_buffer();
   std::size_t released = 0;
   std::uint64_t emitted = 0;
   while (reader.next(rec)) {
@@ -228,6 +229,15 @@ void ShadowserverFormat::parse(ParseContext& ctx) const {
                 row);
       if (!pad) continue;
       rec.fields.resize(norm.columns());
+    }
+    // The fast path writes the event straight into a JSON Lines sink; rows it declines, and the
+    // last row (no terminator) or the one over the event limit, whose issues come before the
+    // event, take the general path.
+    if (json_out != nullptr && rec.terminated && emitted < opt.limits.max_events_per_input &&
+        norm.normalize_json(rec.fields, row, *json_out)) {
+      ctx.emitted_json(norm.json_classification());
+      ++emitted;
+      continue;
     }
     bool ok = norm.normalize(rec.fields, row, event);
     for (const Problem& p : norm.problems()) {

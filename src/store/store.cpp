@@ -47,6 +47,9 @@ core::Classification parse_classification(std::string_view s) {
   auto b = a == std::string_view::npos ? a : s.find('/', a + 1);
   if (b != std::string_view::npos) {
     if (auto c = core::Classification::parse(s.substr(0, a), s.substr(a + 1, b - a - 1), s.substr(b + 1))) return *c;
+  } else if (a != std::string_view::npos) {
+    // "taxonomy/type" without identifier (Classification::to_string of e.g. other/undetermined).
+    if (auto c = core::Classification::parse(s.substr(0, a), s.substr(a + 1), {})) return *c;
   }
   return core::Classification::undetermined(std::string(s));
 }

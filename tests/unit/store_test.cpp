@@ -180,6 +180,20 @@ TEST_P(StoreTest, CasesHistoryNotificationsProbes) {
   EXPECT_TRUE(store_->list_cases(f).empty());
 }
 
+TEST_P(StoreTest, UndeterminedCaseWithoutIdentifierRoundTrips) {
+  cases::Case c;
+  c.customer_id = "K-1";
+  c.classification = core::Classification::undetermined();
+  c.source_ip = *core::IpAddress::parse("192.0.2.8");
+  c.first_seen = c.last_seen = c.created = c.updated = core::Timestamp::from_seconds(10);
+  auto id = store_->insert_case(c);
+  auto back = store_->get_case(id);
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->classification, c.classification);
+  EXPECT_EQ(back->classification.to_string(), "other/undetermined");
+  EXPECT_TRUE(back->classification.identifier.empty());
+}
+
 TEST_P(StoreTest, BytesTextAndNumbersRoundTrip) {
   // Every byte value, NULs included, comes back verbatim (PostgreSQL: bytea sent in binary form).
   std::string bytes;

@@ -5,44 +5,22 @@
 set -euo pipefail
 bin=$1
 src=$2
-pgbin=${KLARTEXT_PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)}
-if [[ -z "$pgbin" || ! -x "$pgbin/initdb" || ! -x "$pgbin/postgres" ]]; then
-  echo "skip: PostgreSQL server binaries not installed (Debian package postgresql)"
-  exit 77
-fi
 fail() {
   echo "FAIL: $*" >&2
   exit 1
 }
-
-# Short path: the socket path must stay under 107 bytes. A roomy tmpfs spares the disk.
-base=/tmp
-if [[ -w /dev/shm ]] && (($(df --output=avail -k /dev/shm 2>/dev/null | tail -n 1) > 1048576)); then base=/dev/shm; fi
-work=$(mktemp -d "$base/klartext-pgs-XXXXXX")
-as_server=()
-if [[ $(id -u) -eq 0 ]]; then
-  # PostgreSQL refuses to run as root: the server runs as an unprivileged system user.
-  user=postgres
-  getent passwd postgres >/dev/null || user=nobody
-  chown "$user" "$work"
-  as_server=(runuser -u "$user" --)
-fi
-cleanup() {
-  if [[ -f "$work/data/postmaster.pid" ]]; then
-    "${as_server[@]}" "$pgbin/pg_ctl" -D "$work/data" -m immediate -w stop >/dev/null 2>&1 || true
-  fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
+# shellcheck source=pg_cluster.sh
+source "$(dirname "$0")/pg_cluster.sh"
 start=$(date +%s%3N)
-"${as_server[@]}" "$pgbin/initdb" -D "$work/data" -U klartext -A trust -E UTF8 --locale=C -N --wal-segsize=1 >"$work/initdb.log" 2>&1 ||
-  fail "initdb: $(cat "$work/initdb.log")"
-"${as_server[@]}" "$pgbin/pg_ctl" -D "$work/data" -l "$work/data/server.log" -w -t 60 \
-  -o "-k $work -c listen_addresses='' -F -c shared_buffers=16MB -c max_connections=20" start >/dev/null ||
-  fail "postgres did not start: $(cat "$work/data/server.log")"
-"$pgbin/createdb" -h "$work" -U klartext klartext || fail "createdb"
+rc=0
+pg_cluster_start || rc=$?
+if ((rc == 77)); then
+  echo "skip"
+  exit 77
+fi
+((rc == 0)) || fail "could not start PostgreSQL"
 echo "postgres up in $(($(date +%s%3N) - start)) ms"
+work=$pg_work
 
 ex="$src/examples/customers"
 now=2026-11-28T06:00:00Z
@@ -71,8 +49,7 @@ run() {
 t0=$(date +%s%3N)
 run sqlite "$work/k.db" $'[store]\nbackend = "sqlite"\npath = "'"$work"'/k.db"'
 t1=$(date +%s%3N)
-run postgres "postgresql:///klartext?host=$work&user=klartext" \
-  $'[store]\nbackend = "postgres"\ndsn = "host='"$work"' user=klartext dbname=klartext"'
+run postgres "postgresql:///klartext?host=$work&user=klartext" $'[store]\nbackend = "postgres"\ndsn = "'"$pg_dsn"'"'
 t2=$(date +%s%3N)
 echo "sqlite run $((t1 - t0)) ms, postgres run $((t2 - t1)) ms"
 

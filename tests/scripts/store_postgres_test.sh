@@ -23,6 +23,8 @@ echo "postgres up in $(($(date +%s%3N) - start)) ms"
 work=$pg_work
 
 ex="$src/examples/customers"
+# An input with bytes PostgreSQL text cannot hold (invalid UTF-8, NUL): its issues are stored on both.
+printf 'timestamp,ip\n\xff\xfe bad \x00 line,192.0.2.1\n' >"$work/odd-bytes.csv"
 now=2026-11-28T06:00:00Z
 # Runs the same steps against one store; $1 = name, $2 = --store value, $3 = config [store] lines.
 run() {
@@ -33,8 +35,8 @@ run() {
   local k=("$bin" --config "$out/klartext.toml")
   "${k[@]}" customers import --store "$store" --customers "$ex/customers.csv" --assignments "$ex/assignments.csv" \
     --sessions "$ex/sessions.csv" --radius-detail "$ex/radius-detail-20261127" >"$out/import.out"
-  "${k[@]}" ingest --store "$store" "$src/examples/inbox" "$src/tests/data/store/2026-11-27-scan_ntpmonitor-123-org-asn.csv" \
-    >"$out/ingest1.out"
+  "${k[@]}" ingest --store "$store" "$src/examples/inbox" "$work/odd-bytes.csv" \
+    "$src/tests/data/store/2026-11-27-scan_ntpmonitor-123-org-asn.csv" >"$out/ingest1.out"
   "${k[@]}" ingest --store "$store" "$src/examples/inbox" >"$out/ingest2.out"
   "${k[@]}" cases --store "$store" --all --json --history >"$out/cases1.json"
   "${k[@]}" cases --store "$store" --unassigned >"$out/unassigned.out"
@@ -54,6 +56,8 @@ t2=$(date +%s%3N)
 echo "sqlite run $((t1 - t0)) ms, postgres run $((t2 - t1)) ms"
 
 grep -q "17 customers" "$work/postgres/import.out" || fail "import: $(cat "$work/postgres/import.out")"
+grep -q "odd-bytes.csv: report .* [1-9][0-9]* issues" "$work/postgres/ingest1.out" ||
+  fail "odd bytes: $(cat "$work/postgres/ingest1.out")"
 grep -q "0 new reports" "$work/postgres/ingest2.out" || fail "re-ingest: $(cat "$work/postgres/ingest2.out")"
 [[ $(cat "$work/postgres/letters.count") -gt 0 ]] || fail "no letters written"
 [[ -s "$work/postgres/cases1.json" ]] || fail "no cases"

@@ -131,6 +131,45 @@ int hex_value(char c) {
   return -1;
 }
 
+// Length of the valid UTF-8 sequence at s[i] (NUL counts as invalid: PostgreSQL text cannot hold it), 0 if none.
+std::size_t utf8_sequence(std::string_view s, std::size_t i) {
+  const auto b = [&](std::size_t k) { return i + k < s.size() ? static_cast<unsigned char>(s[i + k]) : 0u; };
+  const auto cont = [&](std::size_t k, unsigned lo = 0x80, unsigned hi = 0xBF) { return b(k) >= lo && b(k) <= hi; };
+  const unsigned c = b(0);
+  if (c >= 0x01 && c <= 0x7F) return 1;
+  if (c >= 0xC2 && c <= 0xDF) return cont(1) ? 2 : 0;
+  if (c == 0xE0) return cont(1, 0xA0) && cont(2) ? 3 : 0;
+  if (c == 0xED) return cont(1, 0x80, 0x9F) && cont(2) ? 3 : 0;
+  if (c >= 0xE1 && c <= 0xEF) return cont(1) && cont(2) ? 3 : 0;
+  if (c == 0xF0) return cont(1, 0x90) && cont(2) && cont(3) ? 4 : 0;
+  if (c >= 0xF1 && c <= 0xF3) return cont(1) && cont(2) && cont(3) ? 4 : 0;
+  if (c == 0xF4) return cont(1, 0x80, 0x8F) && cont(2) && cont(3) ? 4 : 0;
+  return 0;
+}
+
+// PostgreSQL text is UTF-8 without NUL and rejects anything else, which would abort the whole input
+// for one odd byte in an excerpt. Such bytes become U+FFFD instead (the input's original bytes are
+// kept verbatim in reports.bytes); valid text is copied unchanged.
+void assign_text(std::string& out, std::string_view text) {
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const auto n = utf8_sequence(text, i);
+    if (n == 0) break;
+    i += n;
+  }
+  out.assign(text.substr(0, i));
+  while (i < text.size()) {
+    const auto n = utf8_sequence(text, i);
+    if (n == 0) {
+      out += "\xEF\xBF\xBD";
+      ++i;
+    } else {
+      out.append(text.substr(i, n));
+      i += n;
+    }
+  }
+}
+
 class PostgresStatement final : public Statement {
  public:
   PostgresStatement(PGconn* conn, std::string name, std::string sql, int params)
@@ -139,7 +178,9 @@ class PostgresStatement final : public Statement {
         sql_(std::move(sql)),
         values_(params),
         null_(params, true),
-        binary_(params, 0) {}
+        binary_(params, 0),
+        ptrs_(params),
+        lengths_(params) {}
 
   Statement& reset() override {
     result_.reset();
@@ -171,7 +212,7 @@ class PostgresStatement final : public Statement {
     return *this;
   }
   Statement& bind(int index, std::string_view text) override {
-    slot(index).assign(text);
+    assign_text(slot(index), text);
     return *this;
   }
   Statement& bind_blob(int index, std::string_view bytes) override {
@@ -243,13 +284,12 @@ class PostgresStatement final : public Statement {
       if (PQresultStatus(res.get()) != PGRES_COMMAND_OK) fail(conn_, res.get(), "prepare [" + sql_.substr(0, 80) + "]");
       prepared_ = true;
     }
-    std::vector<const char*> ptrs(n);
-    std::vector<int> lengths(n);
+    // Text values go as C strings (std::string keeps a terminating NUL; text never contains one).
     for (int i = 0; i < n; ++i) {
-      ptrs[i] = null_[i] ? nullptr : values_[i].data();
-      lengths[i] = static_cast<int>(values_[i].size());
+      ptrs_[i] = null_[i] ? nullptr : values_[i].c_str();
+      lengths_[i] = static_cast<int>(values_[i].size());
     }
-    result_.reset(PQexecPrepared(conn_, name_.c_str(), n, ptrs.data(), lengths.data(), binary_.data(), 0));
+    result_.reset(PQexecPrepared(conn_, name_.c_str(), n, ptrs_.data(), lengths_.data(), binary_.data(), 0));
     auto status = PQresultStatus(result_.get());
     if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
       std::string what = "step [" + sql_.substr(0, 80) + "]";
@@ -271,6 +311,8 @@ class PostgresStatement final : public Statement {
   std::vector<std::string> values_;
   std::vector<char> null_;
   std::vector<int> binary_;
+  std::vector<const char*> ptrs_;  // PQexecPrepared's arrays, kept to spare an allocation per row
+  std::vector<int> lengths_;
   ResultHandle result_;
   int row_ = -1;
   int rows_ = 0;

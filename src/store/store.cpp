@@ -156,6 +156,21 @@ void Store::Transaction::commit() {
 
 // ---- schema ----
 void Store::migrate() {
+  // Processes opening a new database at once take turns: PostgreSQL with a session lock (released
+  // below or when the connection ends), SQLite by BEGIN IMMEDIATE; each checks the version again
+  // inside its transaction, so a migration another process just applied is skipped.
+  static constexpr std::string_view kLockKey = "7268696";  // any fixed number: klartext's migrations
+  struct Unlock {
+    Connection* pg;
+    ~Unlock() {
+      try {
+        if (pg != nullptr) pg->exec_script("SELECT pg_advisory_unlock(" + std::string(kLockKey) + ")");
+      } catch (const std::exception& e) {
+        spdlog::warn("migration unlock failed error={}", e.what());
+      }
+    }
+  } unlock{conn_->backend() == "postgres" ? conn_.get() : nullptr};
+  if (unlock.pg != nullptr) conn_->exec_script("SELECT pg_advisory_lock(" + std::string(kLockKey) + ")");
   conn_->exec_script(
       "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
       "applied BIGINT NOT NULL)");
@@ -169,6 +184,7 @@ void Store::migrate() {
     if (version <= current) continue;
     auto sql = core::embedded_file(path);
     auto tx = transaction();
+    if (schema_version() >= version) continue;
     conn_->exec_script(*sql);
     conn_->prepare("INSERT INTO schema_migrations (version, name, applied) VALUES (?, ?, ?)")
         .bind(1, version)

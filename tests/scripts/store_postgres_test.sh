@@ -5,46 +5,26 @@
 set -euo pipefail
 bin=$1
 src=$2
-pgbin=${KLARTEXT_PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)}
-if [[ -z "$pgbin" || ! -x "$pgbin/initdb" || ! -x "$pgbin/postgres" ]]; then
-  echo "skip: PostgreSQL server binaries not installed (Debian package postgresql)"
-  exit 77
-fi
 fail() {
   echo "FAIL: $*" >&2
   exit 1
 }
-
-# Short path: the socket path must stay under 107 bytes. A roomy tmpfs spares the disk.
-base=/tmp
-if [[ -w /dev/shm ]] && (($(df --output=avail -k /dev/shm 2>/dev/null | tail -n 1) > 1048576)); then base=/dev/shm; fi
-work=$(mktemp -d "$base/klartext-pgs-XXXXXX")
-as_server=()
-if [[ $(id -u) -eq 0 ]]; then
-  # PostgreSQL refuses to run as root: the server runs as an unprivileged system user.
-  user=postgres
-  getent passwd postgres >/dev/null || user=nobody
-  chown "$user" "$work"
-  as_server=(runuser -u "$user" --)
-fi
-cleanup() {
-  if [[ -f "$work/data/postmaster.pid" ]]; then
-    "${as_server[@]}" "$pgbin/pg_ctl" -D "$work/data" -m immediate -w stop >/dev/null 2>&1 || true
-  fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
+# shellcheck source=pg_cluster.sh
+source "$(dirname "$0")/pg_cluster.sh"
 start=$(date +%s%3N)
-"${as_server[@]}" "$pgbin/initdb" -D "$work/data" -U klartext -A trust -E UTF8 --locale=C -N --wal-segsize=1 >"$work/initdb.log" 2>&1 ||
-  fail "initdb: $(cat "$work/initdb.log")"
-"${as_server[@]}" "$pgbin/pg_ctl" -D "$work/data" -l "$work/data/server.log" -w -t 60 \
-  -o "-k $work -c listen_addresses='' -F -c shared_buffers=16MB -c max_connections=20" start >/dev/null ||
-  fail "postgres did not start: $(cat "$work/data/server.log")"
-"$pgbin/createdb" -h "$work" -U klartext klartext || fail "createdb"
+rc=0
+pg_cluster_start || rc=$?
+if ((rc == 77)); then
+  echo "skip"
+  exit 77
+fi
+((rc == 0)) || fail "could not start PostgreSQL"
 echo "postgres up in $(($(date +%s%3N) - start)) ms"
+work=$pg_work
 
 ex="$src/examples/customers"
+# An input with bytes PostgreSQL text cannot hold (invalid UTF-8, NUL): its issues are stored on both.
+printf 'timestamp,ip\n\xff\xfe bad \x00 line,192.0.2.1\n' >"$work/odd-bytes.csv"
 now=2026-11-28T06:00:00Z
 # Runs the same steps against one store; $1 = name, $2 = --store value, $3 = config [store] lines.
 run() {
@@ -55,8 +35,8 @@ run() {
   local k=("$bin" --config "$out/klartext.toml")
   "${k[@]}" customers import --store "$store" --customers "$ex/customers.csv" --assignments "$ex/assignments.csv" \
     --sessions "$ex/sessions.csv" --radius-detail "$ex/radius-detail-20261127" >"$out/import.out"
-  "${k[@]}" ingest --store "$store" "$src/examples/inbox" "$src/tests/data/store/2026-11-27-scan_ntpmonitor-123-org-asn.csv" \
-    >"$out/ingest1.out"
+  "${k[@]}" ingest --store "$store" "$src/examples/inbox" "$work/odd-bytes.csv" \
+    "$src/tests/data/store/2026-11-27-scan_ntpmonitor-123-org-asn.csv" >"$out/ingest1.out"
   "${k[@]}" ingest --store "$store" "$src/examples/inbox" >"$out/ingest2.out"
   "${k[@]}" cases --store "$store" --all --json --history >"$out/cases1.json"
   "${k[@]}" cases --store "$store" --unassigned >"$out/unassigned.out"
@@ -71,12 +51,13 @@ run() {
 t0=$(date +%s%3N)
 run sqlite "$work/k.db" $'[store]\nbackend = "sqlite"\npath = "'"$work"'/k.db"'
 t1=$(date +%s%3N)
-run postgres "postgresql:///klartext?host=$work&user=klartext" \
-  $'[store]\nbackend = "postgres"\ndsn = "host='"$work"' user=klartext dbname=klartext"'
+run postgres "postgresql:///klartext?host=$work&user=klartext" $'[store]\nbackend = "postgres"\ndsn = "'"$pg_dsn"'"'
 t2=$(date +%s%3N)
 echo "sqlite run $((t1 - t0)) ms, postgres run $((t2 - t1)) ms"
 
 grep -q "17 customers" "$work/postgres/import.out" || fail "import: $(cat "$work/postgres/import.out")"
+grep -q "odd-bytes.csv: report .* [1-9][0-9]* issues" "$work/postgres/ingest1.out" ||
+  fail "odd bytes: $(cat "$work/postgres/ingest1.out")"
 grep -q "0 new reports" "$work/postgres/ingest2.out" || fail "re-ingest: $(cat "$work/postgres/ingest2.out")"
 [[ $(cat "$work/postgres/letters.count") -gt 0 ]] || fail "no letters written"
 [[ -s "$work/postgres/cases1.json" ]] || fail "no cases"

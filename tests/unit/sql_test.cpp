@@ -63,6 +63,22 @@ TEST_P(SqlTest, BindsAndReadsEveryType) {
   EXPECT_EQ(upd.changes(), 2);
 }
 
+TEST_P(SqlTest, TextThatIsNotUtf8) {
+  // SQLite keeps any bytes; PostgreSQL text cannot hold NUL or invalid UTF-8, so those bytes become
+  // U+FFFD rather than failing the statement (the original bytes live in blobs).
+  const std::string odd = std::string("a\xff\xfe b ", 6) + std::string(1, '\0') + "c \xc3\xbc \xe2\x82";
+  db_->prepare("INSERT INTO t (id, v) VALUES (?, ?)").bind(1, 1).bind(2, odd).execute();
+  auto& sel = db_->prepare("SELECT v FROM t WHERE id = 1");
+  ASSERT_TRUE(sel.step());
+  if (GetParam() == "postgres") {
+    EXPECT_EQ(sel.get_text(0),
+              "a\xef\xbf\xbd\xef\xbf\xbd b \xef\xbf\xbd"
+              "c \xc3\xbc \xef\xbf\xbd\xef\xbf\xbd");
+  } else {
+    EXPECT_EQ(sel.get_text(0), odd);
+  }
+}
+
 TEST_P(SqlTest, BlobsKeepEveryByte) {
   db_->exec_script(GetParam() == "postgres" ? "CREATE TABLE b (id BIGINT PRIMARY KEY, x BYTEA)"
                                             : "CREATE TABLE b (id BIGINT PRIMARY KEY, x BLOB)");

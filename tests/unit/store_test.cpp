@@ -4,7 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <filesystem>
+#include <thread>
 
 #include "pg_cluster.hpp"
 
@@ -66,6 +68,29 @@ TEST_P(StoreTest, MigratesAndCreatesParentDirectory) {
   // Reopening applies nothing twice.
   open();
   EXPECT_EQ(store_->schema_version(), version);
+}
+
+TEST_P(StoreTest, ProcessesOpeningANewDatabaseAtOnceMigrateItOnce) {
+  if (GetParam() == "sqlite") {
+    GTEST_SKIP() << "known: concurrent first opens of a new SQLite file can fail with 'database is locked' in "
+                    "the connection's PRAGMAs (sqlite_sql.cpp)";
+  }
+  std::string why;
+  const auto target = testing::PgCluster::get(why)->create_database();
+  std::vector<std::thread> threads;
+  std::atomic<int> opened{0};
+  for (int i = 0; i < 4; ++i) {
+    threads.emplace_back([&] {
+      try {
+        auto s = Store::open_postgres(target);
+        if (s->schema_version() >= 1) ++opened;
+      } catch (const std::exception& e) {
+        ADD_FAILURE() << e.what();
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(opened, 4);
 }
 
 TEST_P(StoreTest, SameReportTwiceAddsNothing) {

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <array>
+#include <unordered_map>
+#include <vector>
 
 namespace klartext::cases {
 namespace {
@@ -34,34 +36,130 @@ core::Timestamp event_time(const core::Event& e, core::Timestamp fallback) {
   return fallback;
 }
 
-std::size_t CaseBook::KeyHash::operator()(const Key& k) const {
-  std::size_t h = std::hash<std::string>{}(k.customer);
-  h = h * 31 + std::hash<std::string>{}(k.classification);
-  return h * 31 + std::hash<core::IpAddress>{}(k.ip);
-}
+// The active cases of the store as the ingest needs them: key -> case, and the counters the
+// lifecycle rules read and write. Entries are kept in id order (binary search by id).
+struct CaseBook::Book {
+  struct Entry {
+    std::int64_t id = 0;
+    std::uint32_t customer = 0;  // index into customers
+    std::uint32_t cls = 0;       // index into classes
+    core::IpAddress ip;
+    CaseState state = CaseState::kOpen;
+    CaseState stored_state = CaseState::kOpen;
+    core::Severity severity = core::Severity::kUnknown;
+    bool dirty = false;
+    bool is_new = false;  // not in the store yet
+    bool alive = true;    // false: a new case that got no event (never written)
+    std::optional<std::uint16_t> source_port;
+    std::int64_t event_count = 0;
+    core::Timestamp first_seen, last_seen, created, updated;
+    std::int64_t notifications = 0;
+    std::optional<core::Timestamp> last_notified, resolved_at;
+  };
+  struct Key {
+    std::uint32_t customer;
+    std::uint32_t cls;
+    core::IpAddress ip;
+    bool operator==(const Key&) const = default;
+  };
+  struct KeyHash {
+    std::size_t operator()(const Key& k) const {
+      std::size_t h = (static_cast<std::size_t>(k.customer) << 20) ^ k.cls;
+      h = (h ^ std::hash<core::IpAddress>{}(k.ip)) * 0x9E3779B97F4A7C15ull;
+      return h ^ (h >> 29);
+    }
+  };
+  struct StringHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+
+  std::vector<Entry> entries;  // by id
+  std::unordered_map<Key, std::uint32_t, KeyHash> by_key;
+  std::unordered_map<std::string, std::uint32_t, StringHash, std::equal_to<>> customer_ids;
+  std::vector<std::string> customers;
+  std::vector<core::Classification> classes;
+  std::vector<std::string> class_names;
+  std::vector<Transition> pending;  // transitions of this batch, written by flush()
+  std::int64_t loaded_up_to = 0;    // cases of the store up to this id are known
+  std::int64_t next_id = 0;         // 0: ask the store at the next new case
+  bool synced = false;              // cases created by others since the last flush are read
+  std::size_t last = 0;             // the entry case_for returned last (add_event follows it)
+
+  std::uint32_t customer(std::string_view id) {
+    auto it = customer_ids.find(id);
+    if (it != customer_ids.end()) return it->second;
+    auto n = static_cast<std::uint32_t>(customers.size());
+    customers.emplace_back(id);
+    customer_ids.emplace(customers.back(), n);
+    return n;
+  }
+  std::uint32_t classification(const core::Classification& c) {
+    // A report's events share one classification, so the search usually ends at once.
+    for (std::size_t i = classes.size(); i-- > 0;) {
+      if (classes[i] == c) return static_cast<std::uint32_t>(i);
+    }
+    classes.push_back(c);
+    class_names.push_back(c.to_string());
+    return static_cast<std::uint32_t>(classes.size() - 1);
+  }
+  Entry* find(std::int64_t id) {
+    if (last < entries.size() && entries[last].id == id) return &entries[last];
+    auto it =
+        std::lower_bound(entries.begin(), entries.end(), id, [](const Entry& e, std::int64_t v) { return e.id < v; });
+    if (it == entries.end() || it->id != id) return nullptr;
+    return &*it;
+  }
+  void add(Case c) {
+    Entry e;
+    e.id = c.id;
+    e.customer = customer(c.customer_id);
+    e.cls = classification(c.classification);
+    e.ip = c.source_ip;
+    e.state = e.stored_state = c.state;
+    e.severity = c.severity;
+    e.source_port = c.source_port;
+    e.event_count = c.event_count;
+    e.first_seen = c.first_seen;
+    e.last_seen = c.last_seen;
+    e.created = c.created;
+    e.updated = c.updated;
+    e.notifications = c.notifications;
+    e.last_notified = c.last_notified;
+    e.resolved_at = c.resolved_at;
+    loaded_up_to = std::max(loaded_up_to, e.id);
+    auto index = static_cast<std::uint32_t>(entries.size());
+    // The latest active case per key wins, as in Store::find_active_case.
+    auto [it, inserted] = by_key.try_emplace(Key{e.customer, e.cls, e.ip}, index);
+    if (!inserted && entries[it->second].id < e.id) it->second = index;
+    entries.push_back(std::move(e));
+  }
+  Case to_case(const Entry& e) const {
+    Case c;
+    c.id = e.id;
+    c.customer_id = customers[e.customer];
+    c.classification = classes[e.cls];
+    c.source_ip = e.ip;
+    c.state = e.state;
+    c.event_count = e.event_count;
+    c.first_seen = e.first_seen;
+    c.last_seen = e.last_seen;
+    c.severity = e.severity;
+    c.source_port = e.source_port;
+    c.created = e.created;
+    c.updated = e.updated;
+    c.notifications = e.notifications;
+    c.last_notified = e.last_notified;
+    c.resolved_at = e.resolved_at;
+    return c;
+  }
+};
 
 CaseBook::CaseBook(store::Store& store, const config::Config& cfg) : store_(store), cfg_(cfg) {}
+CaseBook::~CaseBook() = default;
 
-void CaseBook::load_active_keys() {
-  // One query instead of a lookup per new key (the ingest of a big report opens many cases); after
-  // a flush only cases created since (by us or another process) are read. The latest active case
-  // per key wins, as in Store::find_active_case.
-  for (auto& c : store_.active_cases_after(loaded_up_to_)) {
-    auto id = c.id;
-    loaded_up_to_ = std::max(loaded_up_to_, id);
-    Key key{std::move(c.customer_id), c.classification.to_string(), c.source_ip};
-    auto [it, inserted] = by_key_.try_emplace(std::move(key), id);
-    if (!inserted && it->second < id) it->second = id;
-  }
-  keys_loaded_ = true;
-}
-
-CaseBook::Cached& CaseBook::load(std::int64_t id) {
-  auto it = cache_.find(id);
-  if (it != cache_.end()) return it->second;
-  auto c = store_.get_case(id);
-  if (!c) throw std::runtime_error("no case with id " + std::to_string(id));
-  return cache_.emplace(id, Cached{std::move(*c), false, false}).first->second;
+void CaseBook::forget() {
+  book_.reset();
 }
 
 void CaseBook::transition(Case& c, CaseState to, std::string_view reason, core::Timestamp now) {
@@ -73,102 +171,124 @@ void CaseBook::transition(Case& c, CaseState to, std::string_view reason, core::
 }
 
 std::int64_t CaseBook::case_for(std::string_view customer_id, const core::Event& event, core::Timestamp now) {
-  Key key{std::string(customer_id), event.classification().to_string(), event.source_ip().value_or(core::IpAddress{})};
-  if (!keys_loaded_) load_active_keys();
-  auto it = by_key_.find(key);
-  bool known = it != by_key_.end();
-  if (known) {
-    auto cached = cache_.find(it->second);
-    if (cached == cache_.end()) {
-      // Re-read after a flush; gone means another process removed it: ask the store below.
-      if (auto c = store_.get_case(it->second)) {
-        cached = cache_.emplace(it->second, Cached{std::move(*c), false, false}).first;
-      }
-    }
-    if (cached != cache_.end() && cached->second.c.state != CaseState::kClosed) return it->second;
+  if (!book_) book_ = std::make_unique<Book>();
+  auto& b = *book_;
+  if (!b.synced) {
+    // Once per batch: the active cases the book does not know yet (all of them the first time; then
+    // those another process created since), and where our numbering of new cases starts.
+    for (auto& c : store_.active_cases_after(b.loaded_up_to)) b.add(std::move(c));
+    b.next_id = std::max(store_.max_case_id(), b.loaded_up_to) + 1;
+    b.synced = true;
   }
-  // All active cases of the store are in by_key_, so an unknown key has none: only a key whose
-  // case was closed meanwhile needs the store (another active case for it is not expected).
-  if (known) {
-    if (auto existing = store_.find_active_case(key.customer, event.classification(), key.ip)) {
-      auto id = existing->id;
-      cache_.insert_or_assign(id, Cached{std::move(*existing), false, false});
-      by_key_.insert_or_assign(std::move(key), id);
-      return id;
+  Book::Key key{b.customer(customer_id), b.classification(event.classification()),
+                event.source_ip().value_or(core::IpAddress{})};
+  auto it = b.by_key.find(key);
+  if (it != b.by_key.end()) {
+    const auto& e = b.entries[it->second];
+    if (e.alive && e.state != CaseState::kClosed) {
+      b.last = it->second;
+      return e.id;
     }
   }
-  Case c;
-  c.customer_id = key.customer;
-  c.classification = event.classification();
-  c.source_ip = key.ip;
-  c.state = CaseState::kOpen;
-  c.first_seen = c.last_seen = event_time(event, now);
-  c.created = c.updated = now;
-  c.id = store_.insert_case(c);
-  store_.add_transition({c.id, std::nullopt, CaseState::kOpen, now, "first event " + event.id()});
-  auto id = c.id;
-  cache_.insert_or_assign(id, Cached{std::move(c), true, true});
-  by_key_.insert_or_assign(std::move(key), id);
+  Book::Entry e;
+  e.id = b.next_id++;
+  e.customer = key.customer;
+  e.cls = key.cls;
+  e.ip = key.ip;
+  e.first_seen = e.last_seen = event_time(event, now);
+  e.created = e.updated = now;
+  e.is_new = true;
+  e.dirty = true;
+  b.loaded_up_to = e.id;
+  b.pending.push_back({e.id, std::nullopt, CaseState::kOpen, now, "first event " + event.id()});
+  auto index = static_cast<std::uint32_t>(b.entries.size());
+  b.entries.push_back(std::move(e));
+  b.by_key.insert_or_assign(key, index);
+  b.last = index;
   ++created_;
-  return id;
+  return b.entries.back().id;
 }
 
 void CaseBook::add_event(std::int64_t case_id, const core::Event& event, core::Timestamp t, core::Timestamp now) {
-  auto& cached = load(case_id);
-  auto& c = cached.c;
-  cached.dirty = true;
-  if (c.event_count == 0 || t < c.first_seen) c.first_seen = t;
-  bool newest = c.event_count == 0 || t >= c.last_seen;
-  if (newest) {
-    c.last_seen = t;
-    if (auto p = event.source_port()) c.source_port = *p;
+  Book::Entry* e = book_ ? book_->find(case_id) : nullptr;
+  if (e == nullptr) {
+    // Not from case_for of this book: load it (the book's numbering is left alone).
+    flush();
+    auto c = store_.get_case(case_id);
+    if (!c) throw std::runtime_error("no case with id " + std::to_string(case_id));
+    if (!book_) book_ = std::make_unique<Book>();
+    if (!book_->entries.empty() && book_->entries.back().id >= case_id) {
+      forget();  // keep the entries in id order: start over, the store has everything
+      book_ = std::make_unique<Book>();
+    }
+    book_->add(std::move(*c));
+    book_->synced = false;
+    e = &book_->entries.back();
   }
-  ++c.event_count;
-  if (rank(event.severity()) > rank(c.severity)) c.severity = event.severity();
-  c.updated = now;
+  e->dirty = true;
+  if (e->event_count == 0 || t < e->first_seen) e->first_seen = t;
+  bool newest = e->event_count == 0 || t >= e->last_seen;
+  if (newest) {
+    e->last_seen = t;
+    if (auto p = event.source_port()) e->source_port = *p;
+  }
+  ++e->event_count;
+  if (rank(event.severity()) > rank(e->severity)) e->severity = event.severity();
+  e->updated = now;
 
   // Recurrence: seen again after a letter (or after the customer said it was fixed).
-  bool escalate = c.notifications >= cfg_.escalate_after_notifications;
-  if (c.state == CaseState::kNotified && c.last_notified && t > *c.last_notified && escalate) {
-    transition(c, CaseState::kEscalated,
-               "recurring after " + std::to_string(c.notifications) + " notifications (event " + event.id() + ")", now);
-  } else if (c.state == CaseState::kResolved && c.resolved_at && t > *c.resolved_at) {
-    transition(c, escalate ? CaseState::kEscalated : CaseState::kOpen,
-               "seen again after the customer reported it fixed (event " + event.id() + ")", now);
+  bool escalate = e->notifications >= cfg_.escalate_after_notifications;
+  std::optional<CaseState> to;
+  std::string reason;
+  if (e->state == CaseState::kNotified && e->last_notified && t > *e->last_notified && escalate) {
+    to = CaseState::kEscalated;
+    reason = "recurring after " + std::to_string(e->notifications) + " notifications (event " + event.id() + ")";
+  } else if (e->state == CaseState::kResolved && e->resolved_at && t > *e->resolved_at) {
+    to = escalate ? CaseState::kEscalated : CaseState::kOpen;
+    reason = "seen again after the customer reported it fixed (event " + event.id() + ")";
+  }
+  if (to && *to != e->state) {
+    spdlog::debug("case transition case={} from={} to={} reason={}", e->id, to_string(e->state), to_string(*to),
+                  reason);
+    book_->pending.push_back({e->id, e->state, *to, now, std::move(reason)});
+    e->state = *to;
   }
 }
 
 void CaseBook::flush() {
-  for (auto it = cache_.begin(); it != cache_.end();) {
-    auto& cached = it->second;
-    if (cached.is_new && cached.c.event_count == 0) {
-      // Created for an event that turned out to be stored already.
-      store_.delete_case(cached.c.id);
-      --created_;
-      by_key_.erase(Key{cached.c.customer_id, cached.c.classification.to_string(), cached.c.source_ip});
-      it = cache_.erase(it);
-      continue;
-    }
-    if (cached.dirty) {
-      if (cached.c.state == cached.stored_state) {
-        store_.update_case_activity(cached.c);
-      } else {
-        store_.update_case(cached.c);
+  if (!book_) return;
+  auto& b = *book_;
+  // Cases first: the history rows refer to them.
+  for (auto& e : b.entries) {
+    if (!e.dirty) continue;
+    e.dirty = false;
+    if (e.is_new) {
+      if (e.event_count == 0) {
+        // Created for an event that turned out to be stored already.
+        e.alive = false;
+        --created_;
+        auto it = b.by_key.find(Book::Key{e.customer, e.cls, e.ip});
+        if (it != b.by_key.end() && &b.entries[it->second] == &e) b.by_key.erase(it);
+        continue;
       }
+      store_.insert_case_with_id(b.to_case(e));
+      e.is_new = false;
+    } else {
+      store_.update_case_events(b.to_case(e), e.state != e.stored_state);
     }
-    cached.dirty = false;
-    cached.is_new = false;
-    ++it;
+    e.stored_state = e.state;
   }
-  // The case cache only lives for one batch: another process may change cases between batches. The
-  // key map stays: a case closed meanwhile is re-read (load) and falls back to the store lookup,
-  // and cases created meanwhile are read before the next case_for.
-  cache_.clear();
-  keys_loaded_ = false;
+  for (const auto& t : b.pending) {
+    const auto* e = b.find(t.case_id);
+    if (e != nullptr && e->alive) store_.add_transition(t);
+  }
+  b.pending.clear();
+  b.synced = false;
 }
 
 std::int64_t CaseBook::record_letter(const store::Notification& letter) {
   flush();
+  forget();
   auto id = store_.add_notification(letter);
   for (auto case_id : letter.case_ids) {
     auto c = store_.get_case(case_id);
@@ -190,6 +310,7 @@ std::int64_t CaseBook::record_letter(const store::Notification& letter) {
 
 void CaseBook::resolve(std::int64_t case_id, std::string_view reason, core::Timestamp now) {
   flush();
+  forget();
   auto c = store_.get_case(case_id);
   if (!c) throw std::runtime_error("no case with id " + std::to_string(case_id));
   if (c->state == CaseState::kClosed || c->state == CaseState::kResolved) return;
@@ -198,8 +319,22 @@ void CaseBook::resolve(std::int64_t case_id, std::string_view reason, core::Time
   store_.update_case(*c);
 }
 
+CaseState CaseBook::reopen(std::int64_t case_id, std::string_view reason, core::Timestamp now) {
+  flush();
+  forget();
+  auto c = store_.get_case(case_id);
+  if (!c) throw std::runtime_error("no case with id " + std::to_string(case_id));
+  if (c->state != CaseState::kClosed && c->state != CaseState::kResolved) return c->state;
+  bool escalate = c->notifications >= cfg_.escalate_after_notifications;
+  transition(*c, escalate ? CaseState::kEscalated : CaseState::kOpen, reason, now);
+  c->resolved_at.reset();
+  store_.update_case(*c);
+  return c->state;
+}
+
 void CaseBook::close(std::int64_t case_id, std::string_view reason, core::Timestamp now) {
   flush();
+  forget();
   auto c = store_.get_case(case_id);
   if (!c) throw std::runtime_error("no case with id " + std::to_string(case_id));
   if (c->state == CaseState::kClosed) return;
@@ -209,6 +344,7 @@ void CaseBook::close(std::int64_t case_id, std::string_view reason, core::Timest
 
 std::size_t CaseBook::close_quiet(core::Timestamp now) {
   flush();
+  forget();
   auto limit = core::Timestamp::from_micros(now.micros() - cfg_.close_after_quiet_seconds * 1'000'000);
   store::CaseFilter f;
   f.active_only = true;

@@ -2,10 +2,9 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
-#include <unordered_map>
-#include <vector>
 
 #include "cases/case.hpp"
 #include "config/config.hpp"
@@ -14,15 +13,20 @@
 
 namespace klartext::cases {
 
-// Works on one Store inside the caller's transaction. Cases touched by add_event() are kept in
-// memory and written by flush() (ingest calls it once per input, before commit).
+// Works on one Store inside the caller's transaction. For ingest the book keeps the key and
+// counters of every active case in memory for its whole life (loaded once, then only cases created
+// by others since are read), numbers new cases itself and writes the cases touched since the last
+// flush() in one go (ingest calls it before each commit). record_letter/resolve/reopen/close/
+// close_quiet go to the store directly and make the book reload on the next case_for().
+// Cases changed by another process while a book is ingesting keep the book's view until it reloads.
 //
 // Lifecycle rules (every change is a Transition with time and reason):
 //  - first event for (customer, classification, source ip) with no active case -> new case, kOpen;
 //  - an event newer than the last letter on a kNotified case: recurring; once the case had
 //    cfg.escalate_after_notifications letters it becomes kEscalated;
-//  - an event newer than the resolution on a kResolved case: back to kOpen (or kEscalated, same
-//    threshold): the customer said it was fixed, but it was seen again;
+//  - an event newer than the resolution on a kResolved case: reopened, back to kOpen (or
+//    kEscalated, same threshold): the customer said it was fixed, but it was seen again;
+//  - reopen(): the same for other evidence (e.g. a probe still finds the service open);
 //  - record_letter(): kOpen/kResolved -> kNotified (kEscalated stays kEscalated, noted in history);
 //  - resolve(): customer says fixed -> kResolved;  close(): verified (e.g. a probe) -> kClosed;
 //  - close_quiet(now): active cases whose last event is older than cfg.close_after_quiet_seconds
@@ -30,20 +34,27 @@ namespace klartext::cases {
 class CaseBook {
  public:
   CaseBook(store::Store& store, const config::Config& cfg);
+  ~CaseBook();
+  CaseBook(const CaseBook&) = delete;
+  CaseBook& operator=(const CaseBook&) = delete;
 
   // The active case for this event's key (creating it when there is none) and its id. Call before
   // storing the event so the event row can carry the case id; then call add_event() only if the
-  // event was really new. A case created here that gets no event is removed by flush().
+  // event was really new. A case created here that gets no event is never written.
   std::int64_t case_for(std::string_view customer_id, const core::Event& event, core::Timestamp now);
   // Counts a stored event into its case: count, first/last seen, severity, recurrence rules.
   void add_event(std::int64_t case_id, const core::Event& event, core::Timestamp event_time, core::Timestamp now);
-  // Writes the cases touched since the last flush.
+  // Writes the cases (and their transitions) touched since the last flush.
   void flush();
 
   // A letter about these cases was written: stores the notification (store::add_notification) and
   // moves each case to kNotified. Returns the notification id.
   std::int64_t record_letter(const store::Notification& letter);
   void resolve(std::int64_t case_id, std::string_view reason, core::Timestamp now);
+  // A kResolved or kClosed case is active again (new evidence after the resolution): kOpen, or
+  // kEscalated once it had cfg.escalate_after_notifications letters. Returns the new state (the
+  // old one when the case was active already).
+  CaseState reopen(std::int64_t case_id, std::string_view reason, core::Timestamp now);
   void close(std::int64_t case_id, std::string_view reason, core::Timestamp now);
   // Closes quiet cases; returns how many.
   std::size_t close_quiet(core::Timestamp now);
@@ -51,35 +62,16 @@ class CaseBook {
   // Number of cases created / transitions made since construction (for summaries).
   std::size_t cases_created() const { return created_; }
 
+  struct Book;  // the in-memory cases (case_book.cpp)
+
  private:
-  struct Key {
-    std::string customer;
-    std::string classification;
-    core::IpAddress ip;
-    bool operator==(const Key&) const = default;
-  };
-  struct KeyHash {
-    std::size_t operator()(const Key& k) const;
-  };
-  struct Cached {
-    Cached(Case case_, bool dirty_, bool is_new_)
-        : c(std::move(case_)), dirty(dirty_), is_new(is_new_), stored_state(c.state) {}
-    Case c;
-    bool dirty = false;
-    bool is_new = false;
-    CaseState stored_state;  // the state in the store: unchanged -> the cheaper update
-  };
-  Cached& load(std::int64_t id);
-  void load_active_keys();
   void transition(Case& c, CaseState to, std::string_view reason, core::Timestamp now);
+  void forget();  // drop the in-memory cases: the store changed under them
 
   store::Store& store_;
   const config::Config& cfg_;
-  std::unordered_map<Key, std::int64_t, KeyHash> by_key_;
-  std::unordered_map<std::int64_t, Cached> cache_;
+  std::unique_ptr<Book> book_;
   std::size_t created_ = 0;
-  bool keys_loaded_ = false;
-  std::int64_t loaded_up_to_ = 0;  // active cases up to this id are in by_key_
 };
 
 // Whether a case should be in the customer's next letter: not closed/resolved, and either never

@@ -5,6 +5,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "intake/sources.hpp"
+
 namespace klartext::cli {
 
 // Thrown by a command to end with a message and an exit code (caught in main).
@@ -27,6 +29,9 @@ void run_notify(bool dry_run, const std::string& now);
 void register_run(CLI::App& app);
 void register_config(CLI::App& app);
 void register_ingest(CLI::App& app);
+// `klartext ingest` itself (store_path empty: the configured store), also the first half of `klartext run`.
+void run_ingest(const intake::SourceSpec& sources, const std::string& store_path, const std::string& report_type,
+                bool quiet);
 void register_customers(CLI::App& app);
 void register_cases(CLI::App& app);
 void register_knowledge(CLI::App& app);

@@ -105,15 +105,22 @@ struct Table {
     while (slots[i].count != 0) i = (i + 1) & mask;
     slots[i] = Slot{k, begin, count};
   }
-  const Slot* find(const K& k) const {
+  // The slot to probe for k, or null when the filter rules k out; prefetches the slot's line so
+  // that the probes of several lengths (and of sessions and statics) overlap their cache misses.
+  const Slot* candidate(const K& k) const {
     std::uint64_t h = hash_key(k);
     std::uint64_t b = (h >> 32) & filter_mask;
     if ((filter[b >> 6] & (1ull << (b & 63))) == 0) return nullptr;
-    std::size_t i = h & mask;
+    const Slot* s = &slots[h & mask];
+    __builtin_prefetch(s);
+    return s;
+  }
+  const Slot* find_from(const Slot* s, const K& k) const {
+    std::size_t i = static_cast<std::size_t>(s - slots.data());
     for (;;) {
-      const Slot& s = slots[i];
-      if (s.count == 0) return nullptr;
-      if (s.key == k) return &s;
+      const Slot& slot = slots[i];
+      if (slot.count == 0) return nullptr;
+      if (slot.key == k) return &slot;
       i = (i + 1) & mask;
     }
   }
@@ -157,16 +164,67 @@ struct HolderIndex::Impl {
     return Found::kNone;
   }
 
+  // Up to this many tables per class take part in the prefetching pass; more are probed plainly.
+  static constexpr std::size_t kMaxPrefetch = 32;
+
   template <class K, class MaskFn>
-  Found search(const std::vector<Table<K>>& tables, const K& key, MaskFn mask_fn, std::int64_t t,
-               std::optional<std::uint16_t> port, const Span*& hit) const {
-    for (const auto& table : tables) {
-      const auto* slot = table.find(mask_fn(key, table.len));
+  struct Candidates {
+    const Table<K>* table[kMaxPrefetch];
+    const typename Table<K>::Slot* slot[kMaxPrefetch];
+    K key[kMaxPrefetch];
+    std::size_t n = 0;
+  };
+
+  // Pass 1: per table (longest prefix first), the masked key and its slot if the filter lets it.
+  template <class K, class MaskFn>
+  void gather(const std::vector<Table<K>>& tables, const K& key, MaskFn mask_fn, Candidates<K, MaskFn>& c) const {
+    for (std::size_t i = 0; i < tables.size() && i < kMaxPrefetch; ++i) {
+      K k = mask_fn(key, tables[i].len);
+      if (const auto* slot = tables[i].candidate(k)) {
+        c.table[c.n] = &tables[i];
+        c.slot[c.n] = slot;
+        c.key[c.n] = k;
+        ++c.n;
+      }
+    }
+  }
+
+  // Pass 2: the candidates in order, then any tables beyond kMaxPrefetch.
+  template <class K, class MaskFn>
+  Found search(const std::vector<Table<K>>& tables, const Candidates<K, MaskFn>& c, const K& key, MaskFn mask_fn,
+               std::int64_t t, std::optional<std::uint16_t> port, const Span*& hit) const {
+    for (std::size_t i = 0; i < c.n; ++i) {
+      const auto* slot = c.table[i]->find_from(c.slot[i], c.key[i]);
+      if (slot == nullptr) continue;
+      Found f = scan(spans.data() + slot->begin, slot->count, t, port, hit);
+      if (f != Found::kNone) return f;
+    }
+    for (std::size_t i = kMaxPrefetch; i < tables.size(); ++i) {
+      K k = mask_fn(key, tables[i].len);
+      const auto* first = tables[i].candidate(k);
+      const auto* slot = first == nullptr ? nullptr : tables[i].find_from(first, k);
       if (slot == nullptr) continue;
       Found f = scan(spans.data() + slot->begin, slot->count, t, port, hit);
       if (f != Found::kNone) return f;
     }
     return Found::kNone;
+  }
+
+  template <class K, class MaskFn>
+  std::optional<Holder> lookup(const std::vector<Table<K>> (&tables)[2], const K& key, MaskFn mask_fn, std::int64_t t,
+                               std::optional<std::uint16_t> port) const {
+    Candidates<K, MaskFn> c[2];
+    gather(tables[0], key, mask_fn, c[0]);
+    gather(tables[1], key, mask_fn, c[1]);
+    for (int cls = 0; cls < 2; ++cls) {
+      const Span* hit = nullptr;
+      Found f = search(tables[cls], c[cls], key, mask_fn, t, port, hit);
+      if (f == Found::kAmbiguous) return std::nullopt;
+      if (f == Found::kHolder) {
+        return Holder{hit->customer, cls == 0 ? HolderKind::kSession : HolderKind::kStatic, hit->ordinal};
+      }
+    }
+    return std::nullopt;
   }
 };
 
@@ -238,15 +296,21 @@ void HolderIndex::Builder::reserve(std::size_t entries) {
 }
 
 void HolderIndex::Builder::add_session(const Session& s) {
+  add_session(s.customer_id, s.prefix, s.port_from, s.port_to, s.start, s.stop);
+}
+
+void HolderIndex::Builder::add_session(std::string_view customer_id, const core::IpPrefix& prefix,
+                                       std::optional<std::uint16_t> port_from, std::optional<std::uint16_t> port_to,
+                                       core::Timestamp start, std::optional<core::Timestamp> stop) {
   Span span{};
-  span.from = s.start.micros();
-  span.to = s.stop ? s.stop->micros() : kMaxTime;
-  span.customer = p_->customer(s.customer_id);
+  span.from = start.micros();
+  span.to = stop ? stop->micros() : kMaxTime;
+  span.customer = p_->customer(customer_id);
   span.ordinal = p_->sessions++;
-  span.has_ports = s.port_from.has_value() || s.port_to.has_value();
-  span.port_lo = s.port_from.value_or(0);
-  span.port_hi = s.port_to.value_or(65535);
-  p_->add(0, s.prefix, span);
+  span.has_ports = port_from.has_value() || port_to.has_value();
+  span.port_lo = port_from.value_or(0);
+  span.port_hi = port_to.value_or(65535);
+  p_->add(0, prefix, span);
 }
 
 void HolderIndex::Builder::add_static(const StaticAssignment& a) {
@@ -324,29 +388,21 @@ HolderIndex HolderIndex::from_store(store::Store& store) {
   auto statics = store.list_assignments();
   b.reserve(statics.size() + static_cast<std::size_t>(store.count_sessions()));
   for (const auto& a : statics) b.add_static(a);
-  store.for_each_session([&](const Session& s) { b.add_session(s); });
+  store.for_each_session_view([&](const store::Store::SessionView& s) {
+    if (auto p = core::IpPrefix::parse(s.prefix))
+      b.add_session(s.customer_id, *p, s.port_from, s.port_to, s.start, s.stop);
+  });
   return b.build();
 }
 
 std::optional<Holder> HolderIndex::lookup(const core::IpAddress& ip, core::Timestamp t,
                                           std::optional<std::uint16_t> port) const {
-  const Span* hit = nullptr;
-  const std::int64_t us = t.micros();
-  for (int cls = 0; cls < 2; ++cls) {
-    Found f;
-    if (ip.is_v4()) {
-      f = impl_->search(
-          impl_->v4[cls], ip.v4_value(), [](std::uint32_t a, int len) { return mask4(a, len); }, us, port, hit);
-    } else {
-      f = impl_->search(
-          impl_->v6[cls], key6(ip), [](const Key128& k, int len) { return mask6(k, len); }, us, port, hit);
-    }
-    if (f == Found::kAmbiguous) return std::nullopt;
-    if (f == Found::kHolder) {
-      return Holder{hit->customer, cls == 0 ? HolderKind::kSession : HolderKind::kStatic, hit->ordinal};
-    }
+  if (ip.is_v4()) {
+    return impl_->lookup(
+        impl_->v4, ip.v4_value(), [](std::uint32_t a, int len) { return mask4(a, len); }, t.micros(), port);
   }
-  return std::nullopt;
+  return impl_->lookup(
+      impl_->v6, key6(ip), [](const Key128& k, int len) { return mask6(k, len); }, t.micros(), port);
 }
 
 std::size_t HolderIndex::memory_bytes() const {

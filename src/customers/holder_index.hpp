@@ -49,6 +49,8 @@ class HolderIndex {
     ~Builder();
     void reserve(std::size_t entries);  // sessions + assignments expected (optional)
     void add_session(const Session& s);
+    void add_session(std::string_view customer_id, const core::IpPrefix& prefix, std::optional<std::uint16_t> port_from,
+                     std::optional<std::uint16_t> port_to, core::Timestamp start, std::optional<core::Timestamp> stop);
     void add_static(const StaticAssignment& a);
     HolderIndex build();
 

@@ -123,16 +123,9 @@ std::vector<VerifyOutcome> verify_cases(store::Store& store, const config::Confi
     auto now = core::Timestamp::now();
     if (o.before != cases::CaseState::kResolved || r.verdict == Verdict::kError) continue;
     if (r.verdict == Verdict::kAmplifier) {
-      // Reopen with the new evidence. CaseBook has no reopen transition (yet), so the state change
-      // and its history entry are written here, with the measurement as the reason.
-      auto c = store.get_case(o.case_id);
+      // Reopen with the new evidence (open again, or escalated per the configured threshold).
       o.note = "re-probe after resolution: still an amplifier: " + measurement_text(r);
-      c->state = cases::CaseState::kOpen;
-      c->updated = now;
-      c->resolved_at.reset();
-      store.update_case(*c);
-      store.add_transition({o.case_id, cases::CaseState::kResolved, cases::CaseState::kOpen, now, o.note});
-      o.after = cases::CaseState::kOpen;
+      o.after = book.reopen(o.case_id, o.note, now);
       o.action = "reopened";
     } else {
       o.note = "verified fixed: " + measurement_text(r);

@@ -108,9 +108,11 @@ class SqliteConnection final : public Connection {
     // 16 KiB pages (new databases only; must precede WAL): fewer B-tree splits for event rows.
     // A 256 MiB page cache keeps the random-key indexes (event ids, case keys) of a million-row
     // ingest resident; with 64 MiB the ingest slowed down superlinearly.
+    // Checkpoints every 8192 pages (128 MiB of WAL) instead of 1000: a bulk ingest modifies the same
+    // random-key index pages again and again, and each checkpoint writes every page it holds once.
     exec_script(
         "PRAGMA page_size=16384; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
-        "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-262144;");
+        "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-262144; PRAGMA wal_autocheckpoint=8192;");
   }
 
   std::string_view backend() const override { return "sqlite"; }

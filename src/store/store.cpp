@@ -84,8 +84,22 @@ cases::Case read_case(const Statement& st) {
   return c;
 }
 
-constexpr std::string_view kEventColumns =
-    "id, event_id, report_id, classification, source_ip, source_port, time, severity, customer_id, case_id, json";
+// Events are read with their evidence prefix (schema version 2, see 002_compact_events.sql).
+constexpr std::string_view kEventSelect =
+    "SELECT e.id, e.event_id, e.report_id, e.classification, e.source_ip, e.source_port, e.time, e.severity, "
+    "e.customer_id, e.case_id, e.json, e.raw, p.bytes FROM events e "
+    "LEFT JOIN event_raw_prefixes p ON p.id = e.raw_prefix_id";
+
+// Where the value of the top-level "raw" key starts in an event JSON written by
+// core::Event::append_json, or npos. Inside a JSON string every quote is escaped, so `,"raw":"` or
+// `{"raw":"` with bare quotes can only be the key itself.
+std::size_t raw_value_pos(std::string_view json) {
+  constexpr std::string_view kKey = "\"raw\":\"";
+  for (std::size_t pos = json.find(kKey); pos != std::string_view::npos; pos = json.find(kKey, pos + 1)) {
+    if (pos > 0 && (json[pos - 1] == ',' || json[pos - 1] == '{')) return pos + kKey.size();
+  }
+  return std::string_view::npos;
+}
 
 EventRow read_event(const Statement& st) {
   EventRow e;
@@ -99,7 +113,23 @@ EventRow read_event(const Statement& st) {
   e.severity = core::parse_severity(st.get_text(7)).value_or(core::Severity::kUnknown);
   e.customer_id = std::string(st.get_text(8));
   e.case_id = st.get_opt_int(9);
-  e.json = std::string(st.get_text(10));
+  auto json = st.get_text(10);
+  if (st.is_null(11)) {
+    e.json = std::string(json);
+    return e;
+  }
+  // Compact row: put the base64 of prefix + raw back into the empty "raw" value.
+  std::string evidence = st.is_null(12) ? std::string() : st.get_blob(12);
+  evidence += st.get_blob(11);
+  auto pos = raw_value_pos(json);
+  if (pos == std::string_view::npos) {
+    e.json = std::string(json);
+    return e;
+  }
+  e.json.reserve(json.size() + evidence.size() * 4 / 3 + 4);
+  e.json.assign(json.substr(0, pos));
+  core::append_base64(e.json, evidence);
+  e.json.append(json.substr(pos));
   return e;
 }
 
@@ -136,12 +166,14 @@ std::unique_ptr<Store> Store::open_postgres(const std::string& dsn) {
 }
 
 // ---- transactions ----
-Store::Transaction::Transaction(Connection& c) : conn_(&c) {
+Store::Transaction::Transaction(Connection& c, Store* store) : conn_(&c), store_(store) {
   conn_->begin();
 }
-Store::Transaction::Transaction(Transaction&& other) noexcept : conn_(std::exchange(other.conn_, nullptr)) {}
+Store::Transaction::Transaction(Transaction&& other) noexcept
+    : conn_(std::exchange(other.conn_, nullptr)), store_(other.store_) {}
 Store::Transaction::~Transaction() {
   if (conn_ == nullptr) return;
+  if (store_ != nullptr) store_->forget_cached_ids();
   try {
     conn_->rollback();
   } catch (const std::exception& e) {
@@ -263,6 +295,32 @@ std::vector<Report> Store::list_reports() {
 }
 
 // ---- events ----
+void Store::forget_cached_ids() {
+  prefix_.clear();
+  prefix_id_ = 0;
+}
+
+std::optional<std::int64_t> Store::raw_prefix_id(std::string_view prefix) {
+  if (!prefix_.empty() && prefix == prefix_) return prefix_id_;
+  auto sha = core::sha256_hex(prefix);
+  auto& find = conn_->prepare("SELECT id FROM event_raw_prefixes WHERE sha256 = ?");
+  find.bind(1, sha);
+  std::int64_t id = 0;
+  if (find.step()) {
+    id = find.get_int(0);
+    find.execute();
+  } else {
+    auto& ins = conn_->prepare("INSERT INTO event_raw_prefixes (sha256, bytes) VALUES (?, ?) RETURNING id");
+    ins.bind(1, sha).bind_blob(2, prefix);
+    if (!ins.step()) throw SqlError("insert event prefix returned no id");
+    id = ins.get_int(0);
+    ins.execute();
+  }
+  prefix_.assign(prefix);
+  prefix_id_ = id;
+  return id;
+}
+
 std::optional<std::int64_t> Store::add_event(std::int64_t report_id, const core::Event& event,
                                              std::string_view event_id, std::string_view json, core::Timestamp time,
                                              std::string_view customer_id, std::optional<std::int64_t> case_id) {
@@ -270,9 +328,10 @@ std::optional<std::int64_t> Store::add_event(std::int64_t report_id, const core:
   const bool sqlite = conn_->backend() == "sqlite";
   auto& st = conn_->prepare(
       "INSERT INTO events (event_id, report_id, classification, source_ip, source_port, time, severity, "
-      "customer_id, case_id, json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING" +
+      "customer_id, case_id, json, raw_prefix_id, raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+      "ON CONFLICT (event_id) DO NOTHING" +
       std::string(sqlite ? "" : " RETURNING id"));
-  thread_local std::string cls, ip;
+  thread_local std::string cls, ip, compact;
   cls.clear();
   const auto& c = event.classification();
   cls += core::to_string(c.taxonomy);
@@ -299,7 +358,27 @@ std::optional<std::int64_t> Store::add_event(std::int64_t report_id, const core:
   } else {
     st.bind(8, customer_id);
   }
-  st.bind(9, case_id).bind(10, json);
+  st.bind(9, case_id);
+  // Compact evidence: the first line (e.g. the CSV header) by reference, the rest as bytes, and the
+  // JSON with an empty "raw" value (read_event puts it back).
+  std::size_t value = event.raw.empty() ? std::string_view::npos : raw_value_pos(json);
+  std::size_t value_end = value == std::string_view::npos ? value : json.find('"', value);
+  if (value_end == std::string_view::npos) {
+    st.bind(10, json).bind_null(11).bind_null(12);
+  } else {
+    compact.assign(json.substr(0, value));
+    compact.append(json.substr(value_end));
+    st.bind(10, compact);
+    std::string_view raw = event.raw;
+    auto nl = raw.find('\n');
+    if (nl != std::string_view::npos && nl + 1 < raw.size()) {
+      st.bind(11, raw_prefix_id(raw.substr(0, nl + 1)));
+      raw.remove_prefix(nl + 1);
+    } else {
+      st.bind_null(11);
+    }
+    st.bind_blob(12, raw);
+  }
   if (sqlite) {
     st.execute();
     if (st.changes() == 0) return std::nullopt;
@@ -312,7 +391,7 @@ std::optional<std::int64_t> Store::add_event(std::int64_t report_id, const core:
 }
 
 std::optional<EventRow> Store::event(std::int64_t row_id) {
-  auto& st = conn_->prepare("SELECT " + std::string(kEventColumns) + " FROM events WHERE id = ?");
+  auto& st = conn_->prepare(std::string(kEventSelect) + " WHERE e.id = ?");
   st.bind(1, row_id);
   if (!st.step()) return std::nullopt;
   auto e = read_event(st);
@@ -321,8 +400,8 @@ std::optional<EventRow> Store::event(std::int64_t row_id) {
 }
 
 std::vector<EventRow> Store::case_events(std::int64_t case_id, std::size_t limit) {
-  auto& st = conn_->prepare(
-      with_limit("SELECT " + std::string(kEventColumns) + " FROM events WHERE case_id = ? ORDER BY time, id", limit));
+  auto& st =
+      conn_->prepare(with_limit(std::string(kEventSelect) + " WHERE e.case_id = ? ORDER BY e.time, e.id", limit));
   st.bind(1, case_id);
   std::vector<EventRow> out;
   while (st.step()) out.push_back(read_event(st));
@@ -330,9 +409,8 @@ std::vector<EventRow> Store::case_events(std::int64_t case_id, std::size_t limit
 }
 
 std::vector<EventRow> Store::unassigned_events(std::size_t limit) {
-  auto& st = conn_->prepare(with_limit(
-      "SELECT " + std::string(kEventColumns) + " FROM events WHERE customer_id IS NULL ORDER BY time DESC, id DESC",
-      limit));
+  auto& st = conn_->prepare(
+      with_limit(std::string(kEventSelect) + " WHERE e.customer_id IS NULL ORDER BY e.time DESC, e.id DESC", limit));
   std::vector<EventRow> out;
   while (st.step()) out.push_back(read_event(st));
   return out;
@@ -495,24 +573,47 @@ bool Store::upsert_session(const customers::Session& s) {
   return st.changes() > 0;
 }
 
+namespace {
+// Columns customer_id, prefix, port_from, port_to, start, stop (the first six of a sessions SELECT).
+void read_session_view(const Statement& st, Store::SessionView& v) {
+  v.customer_id = st.get_text(0);
+  v.prefix = st.get_text(1);
+  v.port_from.reset();
+  v.port_to.reset();
+  if (!st.is_null(2)) v.port_from = static_cast<std::uint16_t>(st.get_int(2));
+  if (!st.is_null(3)) v.port_to = static_cast<std::uint16_t>(st.get_int(3));
+  v.start = core::Timestamp::from_micros(st.get_int(4));
+  v.stop = opt_time(st, 5);
+}
+}  // namespace
+
 void Store::for_each_session(const std::function<void(const customers::Session&)>& fn) {
   auto& st = conn_->prepare(
       "SELECT customer_id, prefix, port_from, port_to, start, stop, session_key, source FROM sessions ORDER BY id");
   customers::Session s;
+  SessionView v;
   while (st.step()) {
-    auto p = core::IpPrefix::parse(st.get_text(1));
+    read_session_view(st, v);
+    auto p = core::IpPrefix::parse(v.prefix);
     if (!p) continue;
-    s.customer_id.assign(st.get_text(0));
+    s.customer_id.assign(v.customer_id);
     s.prefix = *p;
-    s.port_from.reset();
-    s.port_to.reset();
-    if (!st.is_null(2)) s.port_from = static_cast<std::uint16_t>(st.get_int(2));
-    if (!st.is_null(3)) s.port_to = static_cast<std::uint16_t>(st.get_int(3));
-    s.start = core::Timestamp::from_micros(st.get_int(4));
-    s.stop = opt_time(st, 5);
+    s.port_from = v.port_from;
+    s.port_to = v.port_to;
+    s.start = v.start;
+    s.stop = v.stop;
     s.session_key.assign(st.get_text(6));
     s.source.assign(st.get_text(7));
     fn(s);
+  }
+}
+
+void Store::for_each_session_view(const std::function<void(const SessionView&)>& fn) {
+  auto& st = conn_->prepare("SELECT customer_id, prefix, port_from, port_to, start, stop FROM sessions ORDER BY id");
+  SessionView v;
+  while (st.step()) {
+    read_session_view(st, v);
+    fn(v);
   }
 }
 
@@ -522,35 +623,90 @@ std::int64_t Store::count_sessions() {
 }
 
 // ---- cases ----
+namespace {
+// Binds every column of a case but its id, in kCaseColumns order, from parameter `first` on.
+void bind_case(Statement& st, int first, const cases::Case& c) {
+  st.bind(first, c.customer_id)
+      .bind(first + 1, c.classification.to_string())
+      .bind(first + 2, c.source_ip.to_string())
+      .bind(first + 3, cases::to_string(c.state))
+      .bind(first + 4, c.event_count)
+      .bind(first + 5, c.first_seen.micros())
+      .bind(first + 6, c.last_seen.micros())
+      .bind(first + 7, core::to_string(c.severity));
+  if (c.source_port) {
+    st.bind(first + 8, static_cast<std::int64_t>(*c.source_port));
+  } else {
+    st.bind_null(first + 8);
+  }
+  st.bind(first + 9, c.created.micros())
+      .bind(first + 10, c.updated.micros())
+      .bind(first + 11, c.notifications)
+      .bind(first + 12, opt_micros(c.last_notified))
+      .bind(first + 13, c.notified_event_count);
+  bind_state(st, first + 14, c.notified_state);
+  st.bind(first + 15, opt_micros(c.resolved_at));
+}
+}  // namespace
+
 std::int64_t Store::insert_case(const cases::Case& c) {
   auto& st = conn_->prepare(
       "INSERT INTO cases (customer_id, classification, source_ip, state, event_count, first_seen, last_seen, "
       "severity, source_port, created, updated, notifications, last_notified, notified_event_count, notified_state, "
       "resolved_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id");
-  st.bind(1, c.customer_id)
-      .bind(2, c.classification.to_string())
-      .bind(3, c.source_ip.to_string())
-      .bind(4, cases::to_string(c.state))
-      .bind(5, c.event_count)
-      .bind(6, c.first_seen.micros())
-      .bind(7, c.last_seen.micros())
-      .bind(8, core::to_string(c.severity));
-  if (c.source_port) {
-    st.bind(9, static_cast<std::int64_t>(*c.source_port));
-  } else {
-    st.bind_null(9);
-  }
-  st.bind(10, c.created.micros())
-      .bind(11, c.updated.micros())
-      .bind(12, c.notifications)
-      .bind(13, opt_micros(c.last_notified))
-      .bind(14, c.notified_event_count);
-  bind_state(st, 15, c.notified_state);
-  st.bind(16, opt_micros(c.resolved_at));
+  bind_case(st, 1, c);
   if (!st.step()) throw SqlError("insert case returned no id");
   auto id = st.get_int(0);
   st.execute();
   return id;
+}
+
+void Store::insert_case_with_id(const cases::Case& c) {
+  auto& st = conn_->prepare(
+      "INSERT INTO cases (id, customer_id, classification, source_ip, state, event_count, first_seen, last_seen, "
+      "severity, source_port, created, updated, notifications, last_notified, notified_event_count, notified_state, "
+      "resolved_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  st.bind(1, c.id);
+  bind_case(st, 2, c);
+  st.execute();
+  if (backend() == "postgres") {
+    // A serial column's sequence does not see explicit ids: keep it ahead of them.
+    conn_
+        ->prepare(
+            "SELECT setval(pg_get_serial_sequence('cases', 'id'), "
+            "GREATEST(?, nextval(pg_get_serial_sequence('cases', 'id'))))")
+        .bind(1, c.id)
+        .execute();
+  }
+}
+
+std::int64_t Store::max_case_id() {
+  auto& st = conn_->prepare("SELECT COALESCE(MAX(id), 0) FROM cases");
+  return st.step() ? st.get_int(0) : 0;
+}
+
+void Store::update_case_events(const cases::Case& c, bool with_state) {
+  auto& st =
+      conn_->prepare(with_state ? "UPDATE cases SET event_count = ?, first_seen = ?, last_seen = ?, severity = ?, "
+                                  "source_port = ?, updated = ?, state = ? WHERE id = ?"
+                                : "UPDATE cases SET event_count = ?, first_seen = ?, last_seen = ?, severity = ?, "
+                                  "source_port = ?, updated = ? WHERE id = ?");
+  st.bind(1, c.event_count)
+      .bind(2, c.first_seen.micros())
+      .bind(3, c.last_seen.micros())
+      .bind(4, core::to_string(c.severity));
+  if (c.source_port) {
+    st.bind(5, static_cast<std::int64_t>(*c.source_port));
+  } else {
+    st.bind_null(5);
+  }
+  st.bind(6, c.updated.micros());
+  if (with_state) {
+    st.bind(7, cases::to_string(c.state)).bind(8, c.id);
+  } else {
+    st.bind(7, c.id);
+  }
+  st.execute();
 }
 
 void Store::update_case(const cases::Case& c) {
@@ -574,28 +730,6 @@ void Store::update_case(const cases::Case& c) {
       .bind(10, c.notified_event_count);
   bind_state(st, 11, c.notified_state);
   st.bind(12, opt_micros(c.resolved_at)).bind(13, c.id).execute();
-}
-
-void Store::update_case_activity(const cases::Case& c) {
-  auto& st = conn_->prepare(
-      "UPDATE cases SET event_count = ?, first_seen = ?, last_seen = ?, severity = ?, source_port = ?, "
-      "updated = ?, notifications = ?, last_notified = ?, notified_event_count = ?, notified_state = ?, "
-      "resolved_at = ? WHERE id = ?");
-  st.bind(1, c.event_count)
-      .bind(2, c.first_seen.micros())
-      .bind(3, c.last_seen.micros())
-      .bind(4, core::to_string(c.severity));
-  if (c.source_port) {
-    st.bind(5, static_cast<std::int64_t>(*c.source_port));
-  } else {
-    st.bind_null(5);
-  }
-  st.bind(6, c.updated.micros())
-      .bind(7, c.notifications)
-      .bind(8, opt_micros(c.last_notified))
-      .bind(9, c.notified_event_count);
-  bind_state(st, 10, c.notified_state);
-  st.bind(11, opt_micros(c.resolved_at)).bind(12, c.id).execute();
 }
 
 void Store::delete_case(std::int64_t id) {

@@ -127,9 +127,10 @@ class Store {
   int schema_version();
 
   // RAII transaction: rolls back unless commit() was called. Not nestable.
+  // A rollback also drops the store's cached row ids (they may name rows that were rolled back).
   class Transaction {
    public:
-    explicit Transaction(Connection& c);
+    explicit Transaction(Connection& c, Store* store = nullptr);
     ~Transaction();
     Transaction(Transaction&& other) noexcept;
     Transaction(const Transaction&) = delete;
@@ -139,8 +140,9 @@ class Store {
 
    private:
     Connection* conn_;
+    Store* store_;
   };
-  Transaction transaction() { return Transaction(*conn_); }
+  Transaction transaction() { return Transaction(*conn_, this); }
 
   // ---- reports ----
   struct AddedReport {
@@ -159,6 +161,8 @@ class Store {
   // ---- events ----
   // Inserts an event (event_id = event.id(), json = event.to_json(), passed in so the caller can
   // reuse buffers). Returns the row id, or nullopt when that event id is already stored.
+  // The evidence is stored compactly (schema version 2: its first line once per distinct line, the
+  // JSON without the base64); reads give back the same JSON.
   std::optional<std::int64_t> add_event(std::int64_t report_id, const core::Event& event, std::string_view event_id,
                                         std::string_view json, core::Timestamp time, std::string_view customer_id,
                                         std::optional<std::int64_t> case_id);
@@ -186,14 +190,28 @@ class Store {
   // (customer, prefix, ports, start) are not added twice. Returns true when something changed.
   bool upsert_session(const customers::Session& s);
   void for_each_session(const std::function<void(const customers::Session&)>& fn);
+  // The fields the holder index needs, without copies (views valid during the call): the fast path
+  // for building the index from a million sessions.
+  struct SessionView {
+    std::string_view customer_id;
+    std::string_view prefix;  // text, e.g. "192.0.2.1/32"
+    std::optional<std::uint16_t> port_from, port_to;
+    core::Timestamp start;
+    std::optional<core::Timestamp> stop;
+  };
+  void for_each_session_view(const std::function<void(const SessionView&)>& fn);
   std::int64_t count_sessions();
 
   // ---- cases (the lifecycle rules live in src/cases; these are plain reads and writes) ----
   std::int64_t insert_case(const cases::Case& c);  // returns the new id (c.id is ignored)
-  void update_case(const cases::Case& c);          // all mutable fields, by c.id
-  // All mutable fields except the state, by c.id: for a case whose state did not change (the
-  // state is in the cases indexes, so leaving it out spares their update).
-  void update_case_activity(const cases::Case& c);
+  // With c.id as the id (numbered by the caller, e.g. cases::CaseBook from max_case_id() inside its
+  // write transaction); the backend's id sequence is moved past it.
+  void insert_case_with_id(const cases::Case& c);
+  std::int64_t max_case_id();              // 0 when there is none
+  void update_case(const cases::Case& c);  // all mutable fields, by c.id
+  // What an event changes (event count, first/last seen, severity, source port, updated) and,
+  // with_state, the state; leaves the letter fields alone.
+  void update_case_events(const cases::Case& c, bool with_state);
   void delete_case(std::int64_t id);  // only for a case that never got an event
   std::optional<cases::Case> get_case(std::int64_t id);
   // The case that is not closed for this key, if any.
@@ -220,7 +238,12 @@ class Store {
 
  private:
   void migrate();
+  std::optional<std::int64_t> raw_prefix_id(std::string_view prefix);
+  void forget_cached_ids();
   std::unique_ptr<Connection> conn_;
+  // The last evidence prefix (e.g. a CSV header line) and its event_raw_prefixes id.
+  std::string prefix_;
+  std::int64_t prefix_id_ = 0;
 };
 
 }  // namespace klartext::store

@@ -157,6 +157,61 @@ TEST_F(CaseBookTest, ResolvedCaseReopensWithoutEscalation) {
   EXPECT_EQ(store_->get_case(id)->state, CaseState::kOpen);
 }
 
+TEST_F(CaseBookTest, ReopenRecordsTheTransitionAndHonoursTheEscalationThreshold) {
+  CaseBook book(*store_, cfg_);
+  auto id = ingest(book, event("192.0.2.1", "2026-11-27 02:00"), "K-1", ts("2026-11-27 06:00"));
+  book.flush();
+  EXPECT_EQ(book.reopen(id, "not resolved", ts("2026-11-27 07:00")), CaseState::kOpen);  // active: unchanged
+  book.resolve(id, "customer: fixed", ts("2026-11-27 08:00"));
+  EXPECT_EQ(book.reopen(id, "probe: still answers monlist", ts("2026-11-27 09:00")), CaseState::kOpen);
+  auto c = store_->get_case(id);
+  EXPECT_EQ(c->state, CaseState::kOpen);
+  EXPECT_FALSE(c->resolved_at);
+  auto h = store_->case_history(id);
+  ASSERT_EQ(h.size(), 3u);
+  EXPECT_EQ(h[2].reason, "probe: still answers monlist");
+  EXPECT_EQ(h[2].time, ts("2026-11-27 09:00"));
+
+  // After two letters (the threshold) a reopened case is escalated, also from closed.
+  book.record_letter({0, "K-1", ts("2026-11-28"), "<a@example.org>", "", "en", {id}});
+  book.record_letter({0, "K-1", ts("2026-11-29"), "<b@example.org>", "", "en", {id}});
+  book.close(id, "probe: fixed", ts("2026-11-30"));
+  EXPECT_EQ(book.reopen(id, "seen again", ts("2026-12-01")), CaseState::kEscalated);
+  EXPECT_EQ(history(id).back(), "closed>escalated");
+
+  // The book picks up the reopened case for new events (no second case for the key).
+  auto again = ingest(book, event("192.0.2.1", "2026-12-02 02:00"), "K-1", ts("2026-12-02 06:00"));
+  book.flush();
+  EXPECT_EQ(again, id);
+  EXPECT_EQ(store_->get_case(id)->event_count, 2);
+}
+
+TEST_F(CaseBookTest, CasesSurviveManyFlushesAndOtherWriters) {
+  CaseBook book(*store_, cfg_);
+  auto now = ts("2026-11-28");
+  auto a = ingest(book, event("192.0.2.1", "2026-11-27 01:00"), "K-1", now);
+  book.flush();
+  // Another writer opens a case between two batches: the book numbers after it and finds it.
+  Case other;
+  other.customer_id = "K-2";
+  other.classification = core::Classification::of(core::IncidentType::kDdosAmplifier, "ntp-monitor");
+  other.source_ip = *core::IpAddress::parse("192.0.2.9");
+  other.first_seen = other.last_seen = other.created = other.updated = now;
+  auto o = store_->insert_case(other);
+  auto b = ingest(book, event("192.0.2.2", "2026-11-27 02:00"), "K-1", now);
+  auto o2 = ingest(book, event("192.0.2.9", "2026-11-27 03:00"), "K-2", now);
+  auto a2 = ingest(book, event("192.0.2.1", "2026-11-27 04:00"), "K-1", now);
+  book.flush();
+  EXPECT_GT(b, o);
+  EXPECT_EQ(o2, o);
+  EXPECT_EQ(a2, a);
+  EXPECT_EQ(store_->get_case(a)->event_count, 2);
+  EXPECT_EQ(store_->get_case(a)->last_seen, ts("2026-11-27 04:00"));
+  EXPECT_EQ(store_->get_case(o)->event_count, 1);
+  EXPECT_EQ(history(b), std::vector<std::string>{"->open"});
+  EXPECT_EQ(book.cases_created(), 2u);
+}
+
 TEST_F(CaseBookTest, QuietCasesClose) {
   CaseBook book(*store_, cfg_);
   auto quiet = ingest(book, event("192.0.2.1", "2026-11-01 02:00"), "K-1", ts("2026-11-01 06:00"));

@@ -128,6 +128,58 @@ TEST_P(StoreTest, TransactionRollsBackWithoutCommit) {
   EXPECT_TRUE(store_->list_reports().empty());
 }
 
+TEST_P(StoreTest, CompactEventsReadBackAsTheSameJson) {
+  auto tx = store_->transaction();
+  auto r = store_->add_report("compact", "c.csv", core::Timestamp::from_seconds(1));
+  std::vector<std::pair<std::int64_t, std::string>> rows;
+  for (const char* ip : {"192.0.2.1", "192.0.2.2", "198.51.100.3"}) {
+    auto e = ntp_event(ip, "2026-11-27 02:14:09");
+    auto json = e.to_json();
+    auto id = store_->add_event(r.id, e, e.id(), json, *e.time_source(), "", std::nullopt);
+    ASSERT_TRUE(id);
+    rows.emplace_back(*id, json);
+  }
+  // Evidence without a line break, and none at all: stored as they are.
+  auto one_line = ntp_event("203.0.113.9", "2026-11-27 03:00:00");
+  one_line.raw = "a single line, with \"quotes\"";
+  auto no_raw = ntp_event("203.0.113.10", "2026-11-27 03:00:00");
+  no_raw.raw.clear();
+  for (const auto* e : {&one_line, &no_raw}) {
+    auto json = e->to_json();
+    auto id = store_->add_event(r.id, *e, e->id(), json, *e->time_source(), "", std::nullopt);
+    ASSERT_TRUE(id);
+    rows.emplace_back(*id, json);
+  }
+  tx.commit();
+  for (const auto& [id, json] : rows) {
+    auto back = store_->event(id);
+    ASSERT_TRUE(back);
+    EXPECT_EQ(back->json, json);
+  }
+  EXPECT_EQ(core::Event::from_json(store_->event(rows[0].first)->json).raw,
+            ntp_event("192.0.2.1", "2026-11-27 02:14:09").raw);
+  // The shared header line is stored once.
+  auto& st = store_->sql().prepare("SELECT COUNT(*) FROM event_raw_prefixes");
+  ASSERT_TRUE(st.step());
+  EXPECT_EQ(st.get_int(0), 1);
+  EXPECT_EQ(store_->unassigned_events().size(), rows.size());
+}
+
+TEST_P(StoreTest, RolledBackPrefixIsNotReused) {
+  auto e = ntp_event("192.0.2.1", "2026-11-27 02:14:09");
+  {
+    auto tx = store_->transaction();
+    auto r = store_->add_report("a", "a.csv", core::Timestamp::from_seconds(1));
+    ASSERT_TRUE(store_->add_event(r.id, e, e.id(), e.to_json(), *e.time_source(), "", std::nullopt));
+  }  // rolled back, with the prefix row
+  auto tx = store_->transaction();
+  auto r = store_->add_report("a", "a.csv", core::Timestamp::from_seconds(1));
+  auto id = store_->add_event(r.id, e, e.id(), e.to_json(), *e.time_source(), "", std::nullopt);
+  ASSERT_TRUE(id);
+  tx.commit();
+  EXPECT_EQ(store_->event(*id)->json, e.to_json());
+}
+
 TEST_P(StoreTest, CustomersAssignmentsSessions) {
   customers::Customer c{"K-1", "Müller", {"a@example.org", "b@example.org"}, "de", "Europe/Berlin", {"mueller"}};
   store_->upsert_customer(c);

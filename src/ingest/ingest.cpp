@@ -1,0 +1,151 @@
+// Ingest as a library (used by `klartext ingest` and `klartext run`): one transaction slice per batch of events.
+#include "ingest/ingest.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <functional>
+#include <optional>
+#include <utility>
+
+#include "cases/case_book.hpp"
+#include "customers/holder_index.hpp"
+
+namespace klartext::ingest {
+namespace {
+
+// Stores what one input's parser emits, inside that input's transaction slices. Re-ingesting an
+// incomplete report resumes it: events are unique by id and cases count only new events, so an
+// interrupted ingest neither loses nor double-counts anything.
+class StoreSink : public formats::Sink {
+ public:
+  StoreSink(store::Store& store, const customers::HolderIndex& holders, cases::CaseBook& book, std::int64_t report_id,
+            core::Timestamp now, std::uint64_t per_commit, std::function<void()> checkpoint)
+      : store_(store),
+        holders_(holders),
+        book_(book),
+        report_id_(report_id),
+        now_(now),
+        per_commit_(per_commit),
+        checkpoint_(std::move(checkpoint)) {}
+
+  void on_event(const core::Event& e) override {
+    // Between events only: a case created for an event must see that event in the same slice.
+    if (++since_checkpoint_ >= per_commit_) {
+      since_checkpoint_ = 0;
+      checkpoint_();
+    }
+    ++counts.events;
+    core::Timestamp t = cases::event_time(e, now_);
+    std::string_view customer;
+    if (auto ip = e.source_ip()) {
+      if (auto h = holders_.lookup(*ip, t, e.source_port())) customer = holders_.customer_id(h->customer);
+    }
+    std::optional<std::int64_t> case_id;
+    if (!customer.empty()) case_id = book_.case_for(customer, e, now_);
+    json_.clear();
+    e.append_json(json_);
+    auto row = store_.add_event(report_id_, e, e.id(), json_, t, customer, case_id);
+    if (!row) {
+      ++counts.duplicates;
+      return;
+    }
+    ++counts.stored;
+    if (case_id) {
+      ++counts.assigned;
+      book_.add_event(*case_id, e, t, now_);
+    } else {
+      ++counts.unassigned;
+    }
+  }
+  void on_issue(const formats::ParseIssue& issue) override {
+    ++counts.issues;
+    store_.add_issue(report_id_, issue);
+  }
+
+  Counts counts;
+
+ private:
+  store::Store& store_;
+  const customers::HolderIndex& holders_;
+  cases::CaseBook& book_;
+  std::int64_t report_id_;
+  core::Timestamp now_;
+  std::uint64_t per_commit_;
+  std::function<void()> checkpoint_;
+  std::uint64_t since_checkpoint_ = 0;
+  std::string json_;
+};
+
+}  // namespace
+
+void Counts::add(const Counts& o) {
+  events += o.events;
+  stored += o.stored;
+  duplicates += o.duplicates;
+  assigned += o.assigned;
+  unassigned += o.unassigned;
+  issues += o.issues;
+}
+
+Result ingest(store::Store& store, const config::Config& cfg, const intake::SourceSpec& sources, const Options& options,
+              std::ostream* out, std::ostream& errors) {
+  auto holders = customers::HolderIndex::from_store(store);
+  spdlog::debug("holder index built sessions={} statics={} bytes={}", holders.sessions(), holders.statics(),
+                holders.memory_bytes());
+  cases::CaseBook book(store, cfg);
+  auto parse = options.parse;
+  if (parse.data_dir.empty()) parse.data_dir = cfg.data_dir;
+  parse.limits = cfg.limits;
+  const std::uint64_t per_commit = options.events_per_commit == 0 ? 1 : options.events_per_commit;
+
+  Result result;
+  std::size_t cases_before = book.cases_created();
+  result.sources = intake::for_each_input(
+      sources,
+      [&](const formats::Input& in) {
+        auto now = core::Timestamp::now();
+        std::optional<store::Store::Transaction> tx;
+        tx.emplace(store.transaction());
+        auto rep = store.add_report(in.data, in.name, now);
+        if (!rep.inserted && rep.complete) {
+          ++result.skipped;
+          if (out != nullptr) *out << in.name << ": already ingested as report " << rep.id << ", nothing added\n";
+          tx->commit();
+          return;
+        }
+        if (!rep.inserted) spdlog::warn("resuming incomplete report report={} input={}", rep.id, in.name);
+        StoreSink sink(store, holders, book, rep.id, now, per_commit, [&] {
+          book.flush();
+          tx->commit();
+          tx.reset();
+          tx.emplace(store.transaction());
+        });
+        auto summary = formats::parse_input(in, sink, parse);
+        book.flush();
+        store.update_report(rep.id, summary.format, summary.detail, static_cast<std::int64_t>(summary.events),
+                            static_cast<std::int64_t>(summary.issues));
+        tx->commit();
+        ++result.reports;
+        result.total.add(sink.counts);
+        if (out != nullptr) {
+          *out << in.name << ": report " << rep.id << " " << (summary.format.empty() ? "?" : summary.format)
+               << (summary.detail.empty() ? "" : "/") << summary.detail << ", " << sink.counts.events << " events ("
+               << sink.counts.stored << " new, " << sink.counts.duplicates << " known), " << sink.counts.assigned
+               << " assigned, " << sink.counts.unassigned << " unassigned, " << sink.counts.issues << " issues\n";
+        }
+      },
+      [&](const std::string& where, const std::string& why) {
+        errors << "klartext: cannot read " << where << ": " << why << "\n";
+      });
+  result.cases_created = book.cases_created() - cases_before;
+  return result;
+}
+
+std::string summary_line(const Result& r) {
+  return "ingest: " + std::to_string(r.reports) + " new reports, " + std::to_string(r.skipped) + " already known, " +
+         std::to_string(r.total.stored) + " new events, " + std::to_string(r.total.assigned) + " assigned, " +
+         std::to_string(r.total.unassigned) + " unassigned, " + std::to_string(r.total.issues) + " issues, " +
+         std::to_string(r.cases_created) + " new cases";
+}
+
+}  // namespace klartext::ingest

@@ -12,12 +12,14 @@ namespace {
 struct NotifyArgs {
   bool dry_run = false;
   std::string now;
+  std::string store_path;
 };
 
 }  // namespace
 
-void run_notify(bool dry_run, const std::string& now) {
-  const config::Config cfg = config::load(global_options().config_path);
+void run_notify(bool dry_run, const std::string& now, const std::string& store_path) {
+  config::Config cfg = config::load(global_options().config_path);
+  if (!store_path.empty()) config::apply_store_option(cfg, store_path);
   notify::Options opt;
   opt.dry_run = dry_run;
   opt.dry_run_out = &std::cout;
@@ -41,7 +43,8 @@ void register_notify(CLI::App& app) {
       "what was found and where the letter is; warns about cases whose identifier has no specific text.");
   cmd->add_flag("--dry-run", args->dry_run, "print the letters (MIME) to stdout instead of writing and recording them");
   cmd->add_option("--now", args->now, "act as if it were this time (ISO 8601; for replays and tests)");
-  cmd->callback([args] { run_notify(args->dry_run, args->now); });
+  cmd->add_option("--store", args->store_path, "SQLite store file or PostgreSQL URI (overrides the configuration)");
+  cmd->callback([args] { run_notify(args->dry_run, args->now, args->store_path); });
 }
 
 }  // namespace klartext::cli

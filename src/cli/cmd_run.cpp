@@ -11,11 +11,12 @@ struct RunArgs {
   bool dry_run = false;
   bool quiet = false;
   std::string now;
+  std::string store_path;
 };
 
 void run_run(const RunArgs& args) {
-  run_ingest(args.sources, "", args.report_type, args.quiet);
-  run_notify(args.dry_run, args.now);
+  run_ingest(args.sources, args.store_path, args.report_type, args.quiet);
+  run_notify(args.dry_run, args.now, args.store_path);
 }
 
 }  // namespace
@@ -33,6 +34,7 @@ void register_run(CLI::App& app) {
   cmd->add_flag("--dry-run", args->dry_run, "print the letters instead of writing and recording them");
   cmd->add_flag("-q,--quiet", args->quiet, "ingest prints only its total line");
   cmd->add_option("--now", args->now, "act as if it were this time (ISO 8601; for replays and tests)");
+  cmd->add_option("--store", args->store_path, "SQLite store file or PostgreSQL URI (overrides the configuration)");
   cmd->callback([args] { run_run(*args); });
 }
 

@@ -25,7 +25,7 @@ GlobalOptions& global_options();
 void register_parse(CLI::App& app);
 void register_notify(CLI::App& app);
 // `klartext notify` itself, also the second half of `klartext run`.
-void run_notify(bool dry_run, const std::string& now);
+void run_notify(bool dry_run, const std::string& now, const std::string& store_path = {});
 void register_run(CLI::App& app);
 void register_config(CLI::App& app);
 void register_ingest(CLI::App& app);

@@ -18,7 +18,7 @@ std::vector<std::string> lits(std::string_view p) {
 
 TEST(FreetextPrefilter, Literals) {
   EXPECT_EQ(lits("Failed password"), (std::vector<std::string>{"failed password"}));
-  EXPECT_EQ(lits("\\bspam(s|mer)?\\b"), (std::vector<std::string>{"spam"}));
+  EXPECT_EQ(lits("\\bspam(s|mer)?\\b"), (std::vector<std::string>{"spam", "spammer", "spams"}));
   EXPECT_EQ(lits("brute[ -]?forc|bruteforc"), (std::vector<std::string>{"brute forc", "brute-forc", "bruteforc"}));
   EXPECT_EQ(lits("CVE-\\d{4}-\\d{4,}"), (std::vector<std::string>{"cve-"}));
   EXPECT_EQ(lits("(?m)^[> \\t]*Received:\\s+from\\s"), (std::vector<std::string>{"received:"}));
@@ -28,7 +28,6 @@ TEST(FreetextPrefilter, Literals) {
   // Latin-1 and basic Cyrillic letters are folded like ASCII; other non-ASCII characters are not literals.
   EXPECT_EQ(lits("Überlastung"), (std::vector<std::string>{"überlastung"}));
   EXPECT_EQ(lits("СПАМ|фишинг"), (std::vector<std::string>{"спам", "фишинг"}));
-  EXPECT_EQ(lits("Stra\u00dfe"), (std::vector<std::string>{}));
   EXPECT_EQ(lits("Straße"), (std::vector<std::string>{"stra"}));
   // Syntax the analysis does not know: no prefilter (the pattern always runs).
   EXPECT_TRUE(lits("\\x41bc").empty());
@@ -80,7 +79,9 @@ TEST(FreetextPrefilter, NeverSkipsAMatch) {
         std::vector<std::uint8_t> found;
         one.scan(prefilter_fold(t), found);
         bool any = re->literals().empty() || std::find(found.begin(), found.end(), 1) != found.end();
-        if (re->search(t)) EXPECT_TRUE(any) << r.id << ": " << re->pattern();
+        if (re->search(t)) {
+          EXPECT_TRUE(any) << r.id << ": " << re->pattern();
+        }
       }
     }
   }

@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "intake/sources.hpp"
 
@@ -21,6 +22,8 @@ struct GlobalOptions {
   int verbosity = 0;        // -v
 };
 GlobalOptions& global_options();
+// Prints rows under a header, columns padded to their widest cell (UTF-8 aware).
+void print_table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows);
 
 void register_parse(CLI::App& app);
 void register_notify(CLI::App& app);
@@ -37,5 +40,6 @@ void register_cases(CLI::App& app);
 void register_knowledge(CLI::App& app);
 void register_check(CLI::App& app);
 void register_verify(CLI::App& app);
+void register_reports(CLI::App& app);
 
 }  // namespace klartext::cli

@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
   register_knowledge(app);
   register_check(app);
   register_verify(app);
+  register_reports(app);
 
   try {
     app.parse(argc, argv);

@@ -58,11 +58,13 @@ class StoreSink : public formats::Sink {
     }
   }
   void on_issue(const formats::ParseIssue& issue) override {
+    if (counts.issues == 0) first_issue_code = issue.code;
     ++counts.issues;
     store_.add_issue(report_id_, issue);
   }
 
   Counts counts;
+  std::string first_issue_code;
 
  private:
   store::Store& store_;
@@ -75,6 +77,19 @@ class StoreSink : public formats::Sink {
   std::uint64_t since_checkpoint_ = 0;
   std::string json_;
 };
+
+// What `klartext reports` shows as the verdict: what a non-report is, why an input was unreadable,
+// or the classification most of a report's events have.
+std::string report_verdict(const formats::InputSummary& s, const std::string& first_issue_code) {
+  if (s.kind == formats::InputKind::kNotAReport) return s.detail;
+  if (s.events == 0) return first_issue_code;
+  std::string best;
+  std::uint64_t n = 0;
+  for (const auto& [cls, count] : s.classifications) {
+    if (count > n) best = cls, n = count;
+  }
+  return best;
+}
 
 }  // namespace
 
@@ -124,6 +139,7 @@ Result ingest(store::Store& store, const config::Config& cfg, const intake::Sour
         book.flush();
         store.update_report(rep.id, summary.format, summary.detail, static_cast<std::int64_t>(summary.events),
                             static_cast<std::int64_t>(summary.issues));
+        store.set_report_kind(rep.id, formats::to_string(summary.kind), report_verdict(summary, sink.first_issue_code));
         tx->commit();
         ++result.reports;
         result.total.add(sink.counts);

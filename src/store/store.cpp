@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <set>
 
 #include "core/embedded.hpp"
 
@@ -206,14 +207,20 @@ void Store::migrate() {
   conn_->exec_script(
       "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
       "applied BIGINT NOT NULL)");
-  int current = schema_version();
+  // Every version not applied yet, not only those above the highest: migrations written on
+  // parallel branches may land in a store that already has a higher one.
+  std::set<int> applied;
+  {
+    auto& st = conn_->prepare("SELECT version FROM schema_migrations");
+    while (st.step()) applied.insert(static_cast<int>(st.get_int(0)));
+  }
   std::string dir = "store/" + std::string(conn_->backend()) + "/";
   for (auto path : core::embedded_files(dir)) {
     auto name = path.substr(dir.size());
     int version = 0;
     auto [p, ec] = std::from_chars(name.data(), name.data() + name.size(), version);
     if (ec != std::errc{} || p == name.data() || !name.ends_with(".sql")) continue;
-    if (version <= current) continue;
+    if (applied.count(version) != 0) continue;
     auto sql = core::embedded_file(path);
     auto tx = transaction();
     if (schema_version() >= version) continue;
@@ -262,12 +269,20 @@ void Store::update_report(std::int64_t id, std::string_view format, std::string_
       .execute();
 }
 
+void Store::set_report_kind(std::int64_t id, std::string_view kind, std::string_view verdict) {
+  conn_->prepare("UPDATE reports SET kind = ?, verdict = ? WHERE id = ?")
+      .bind(1, kind)
+      .bind(2, verdict)
+      .bind(3, id)
+      .execute();
+}
+
 std::optional<Report> Store::report(std::int64_t id, bool with_bytes) {
   auto& st =
       conn_->prepare(with_bytes ? "SELECT id, sha256, input, format, detail, received, events, issues, complete, "
-                                  "bytes FROM reports WHERE id = ?"
-                                : "SELECT id, sha256, input, format, detail, received, events, issues, complete "
-                                  "FROM reports WHERE id = ?");
+                                  "kind, verdict, bytes FROM reports WHERE id = ?"
+                                : "SELECT id, sha256, input, format, detail, received, events, issues, complete, "
+                                  "kind, verdict FROM reports WHERE id = ?");
   st.bind(1, id);
   if (!st.step()) return std::nullopt;
   Report r;
@@ -280,7 +295,9 @@ std::optional<Report> Store::report(std::int64_t id, bool with_bytes) {
   r.events = st.get_int(6);
   r.issues = st.get_int(7);
   r.complete = st.get_int(8) != 0;
-  if (with_bytes) r.bytes = st.get_blob(9);
+  r.kind = std::string(st.get_text(9));
+  r.verdict = std::string(st.get_text(10));
+  if (with_bytes) r.bytes = st.get_blob(11);
   st.execute();
   return r;
 }

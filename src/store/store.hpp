@@ -42,6 +42,9 @@ struct Report {
   std::int64_t events = 0;  // events parsed from it
   std::int64_t issues = 0;  // parse issues recorded for it
   bool complete = false;    // every event of it is stored
+  std::string kind;         // "abuse-report", "not-a-report", "unreadable", "empty" ('' before schema 3)
+  std::string verdict;      // not-a-report: what it is ("dmarc-aggregate", "bounce"); unreadable: the
+                            // first issue code; abuse-report: the most frequent classification
   std::string bytes;        // the original bytes; only filled by report(id, /*with_bytes=*/true)
 };
 
@@ -155,6 +158,8 @@ class Store {
   // Sets what parsing found out (format, detail, counts) and marks the report complete.
   void update_report(std::int64_t id, std::string_view format, std::string_view detail, std::int64_t events,
                      std::int64_t issues);
+  // The kind of input and its verdict (see Report), set once parsing has ended.
+  void set_report_kind(std::int64_t id, std::string_view kind, std::string_view verdict);
   std::optional<Report> report(std::int64_t id, bool with_bytes = false);
   std::vector<Report> list_reports();
 

@@ -25,7 +25,8 @@ struct Regex::Impl {
   std::unique_ptr<pcre2_match_context, ContextFree> context;
 };
 
-Regex::Regex(std::string_view pattern) : impl_(std::make_unique<Impl>()), pattern_(pattern) {
+Regex::Regex(std::string_view pattern)
+    : impl_(std::make_unique<Impl>()), pattern_(pattern), literals_(required_literals(pattern)) {
   int err = 0;
   PCRE2_SIZE where = 0;
   pcre2_code* code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(),
@@ -150,6 +151,20 @@ RuleSet parse_rules(std::string_view yaml_text) {
     }
     set.rules.push_back(std::move(rule));
   }
+  // The prefilter serves the patterns that run over the whole text (subject and text scope, vetoes).
+  auto attach = [&set](Regex& r) {
+    std::vector<std::uint32_t> ids;
+    for (const std::string& l : r.literals()) ids.push_back(set.literals.add(l));
+    r.set_literal_ids(std::move(ids));
+  };
+  for (Rule& r : set.rules) {
+    for (Regex& v : r.veto) attach(v);
+    for (auto& p : r.words) attach(p.regex);
+    for (auto& p : r.evidence) {
+      if (p.scope != Scope::kLines) attach(p.regex);
+    }
+  }
+  set.literals.build();
   return set;
 }
 
@@ -164,21 +179,27 @@ const RuleSet& rules_for(const std::string& data_dir) {
 
 Classifier::Classifier(const RuleSet& rules, std::string_view subject, std::string_view text)
     : rules_(rules), words_(rules.rules.size()), text_ev_(rules.rules.size()), vetoed_(rules.rules.size()) {
+  // One scan serves both scopes (a literal spanning the joint only makes a pattern run).
+  std::string both(subject);
+  both += '\n';
+  both += text;
+  rules.literals.scan(prefilter_fold(both), found_);
+  auto matches = [this](const Regex& r, std::string_view s) { return r.may_match(found_) && r.search(s); };
   for (std::size_t i = 0; i < rules.rules.size(); ++i) {
     const Rule& r = rules.rules[i];
     for (const Regex& v : r.veto) {
-      if (v.search(text)) vetoed_[i] = true;
+      if (matches(v, text)) vetoed_[i] = true;
     }
     if (vetoed_[i]) continue;
     double w = 0;
     for (const auto& p : r.words) {
-      if (p.regex.search(p.scope == Scope::kSubject ? subject : text)) w += p.weight;
+      if (matches(p.regex, p.scope == Scope::kSubject ? subject : text)) w += p.weight;
     }
     words_[i] = capped(w);
     double e = 0;
     for (const auto& p : r.evidence) {
       if (p.scope == Scope::kLines) continue;
-      if (p.regex.search(p.scope == Scope::kSubject ? subject : text)) e += p.weight;
+      if (matches(p.regex, p.scope == Scope::kSubject ? subject : text)) e += p.weight;
     }
     text_ev_[i] = e;
   }

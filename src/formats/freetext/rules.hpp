@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/taxonomy.hpp"
+#include "formats/freetext/prefilter.hpp"
 
 namespace klartext::formats::freetext {
 
@@ -25,10 +26,25 @@ class Regex {
   bool search(std::string_view text) const;
   const std::string& pattern() const { return pattern_; }
 
+  // The prefilter: the literals one of which every match contains (empty: always run).
+  const std::vector<std::string>& literals() const { return literals_; }
+  void set_literal_ids(std::vector<std::uint32_t> ids) { literal_ids_ = std::move(ids); }
+  // False only when the prefilter proves no match: none of the literals occurs in the text that
+  // `found` (LiteralSet::scan over the folded text) was computed from.
+  bool may_match(const std::vector<std::uint8_t>& found) const {
+    if (literals_.empty()) return true;
+    for (std::uint32_t id : literal_ids_) {
+      if (found[id] != 0) return true;
+    }
+    return false;
+  }
+
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
   std::string pattern_;
+  std::vector<std::string> literals_;
+  std::vector<std::uint32_t> literal_ids_;
 };
 
 enum class Scope : std::uint8_t { kLines, kText, kSubject };
@@ -69,6 +85,8 @@ struct RuleSet {
   // A line that singles out the URL it names ("Phishing URL: ..."); without one a URL stays undetermined.
   std::unique_ptr<Regex> url_report_line;
   std::unique_ptr<Regex> url_report_heading;  // "Phishing URLs:" singles out the URLs below it
+  // The literals of every text- and subject-scoped pattern and veto (see Regex::may_match).
+  LiteralSet literals;
 };
 
 // Parses the YAML rules text; throws std::runtime_error naming the rule and field on bad input.
@@ -109,6 +127,7 @@ class Classifier {
   std::vector<double> words_;    // per rule
   std::vector<double> text_ev_;  // text-scoped evidence per rule
   std::vector<bool> vetoed_;
+  std::vector<std::uint8_t> found_;  // literals occurring in the text (LiteralSet::scan)
 };
 
 }  // namespace klartext::formats::freetext

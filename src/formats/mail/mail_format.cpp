@@ -21,12 +21,13 @@ namespace {
 class LinkingSink : public Sink {
  public:
   LinkingSink(ParseContext& outer, const ParsedMail& mail) : outer_(outer), mail_(mail) {
-    sha256_ = core::sha256_hex(outer.input().data);
     if (mail.date) date_ = mail.date->to_iso();
   }
   void on_event(const core::Event& e) override {
     scratch_ = e;
     scratch_.set("extra.mail_input", outer_.input().name);
+    // Hashed on the first event only: most mails make none, and hashing a large one costs.
+    if (sha256_.empty()) sha256_ = core::sha256_hex(outer_.input().data);
     scratch_.set("extra.mail_sha256", sha256_);
     if (!mail_.message_id.empty()) scratch_.set("extra.mail_message_id", mail_.message_id);
     if (!mail_.subject.empty()) scratch_.set("extra.mail_subject", mail_.subject);

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstring>
 #include <memory>
 #include <mutex>
 
@@ -171,8 +172,20 @@ bool icontains(std::string_view hay, std::string_view needle) {
   if (hay.size() < needle.size()) return false;
   const unsigned char first = low(needle[0]);
   const std::size_t last = hay.size() - needle.size();
+  // Candidates by memchr for both cases of the first byte (the loop ran byte by byte before); each
+  // case's next position is searched again only once the scan has passed it.
+  const char lc = static_cast<char>(first);
+  const char uc = first >= 'a' && first <= 'z' ? static_cast<char>(first - 'a' + 'A') : lc;
+  auto next = [&](char c, std::size_t from) {
+    const void* p = std::memchr(hay.data() + from, c, last + 1 - from);
+    return p == nullptr ? last + 1 : static_cast<std::size_t>(static_cast<const char*>(p) - hay.data());
+  };
+  std::size_t next_l = next(lc, 0), next_u = uc == lc ? last + 1 : next(uc, 0);
   for (std::size_t i = 0; i <= last; ++i) {
-    if (low(hay[i]) != first) continue;
+    if (next_l < i) next_l = next(lc, i);
+    if (uc != lc && next_u < i) next_u = next(uc, i);
+    i = std::min(next_l, next_u);
+    if (i > last) break;
     std::size_t k = 1;
     while (k < needle.size() && low(hay[i + k]) == low(needle[k])) ++k;
     if (k == needle.size()) return true;

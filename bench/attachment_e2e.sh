@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# End-to-end benchmark: `klartext parse` of a Shadowserver report mail whose 1,000,000-row
+# scan_ntpmonitor CSV comes zipped, and gzipped, as an attachment, against the same CSV parsed plain.
+# Prints rows/s (CPU time primary, wall), peak RSS and the attachment/plain ratio of CPU rates
+# (target: >= 0.80). Usage: attachment_e2e.sh BUILD_DIR [ROWS]
+set -eu
+build=$1
+rows=${2:-1000000}
+here=$(cd "$(dirname "$0")" && pwd)
+bin="$build/klartext"
+[ -x "$bin" ] || { echo "no klartext binary in $build" >&2; exit 1; }
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+csv_name=2026-11-27-scan_ntpmonitor-123-org-asn.csv
+csv="$work/$csv_name"
+python3 "$here/gen_ntpmonitor.py" "$rows" "$csv"
+python3 - "$csv" "$work" <<'PY'
+import email.message, email.policy, gzip, os, sys, zipfile
+csv, work = sys.argv[1], sys.argv[2]
+name = os.path.basename(csv)
+with zipfile.ZipFile(os.path.join(work, name + ".zip"), "w", zipfile.ZIP_DEFLATED) as z:
+    z.write(csv, name)
+with open(csv, "rb") as src, gzip.open(os.path.join(work, name + ".gz"), "wb") as dst:
+    while True:
+        block = src.read(1 << 20)
+        if not block:
+            break
+        dst.write(block)
+for ext, subtype in (("zip", "zip"), ("gz", "gzip")):
+    m = email.message.EmailMessage(policy=email.policy.SMTP)
+    m["From"] = "Shadowserver <autoreports@example.org>"
+    m["To"] = "abuse@example.org"
+    m["Subject"] = "[example.org] Shadowserver DE NTP Monitor Report: 2026-11-27"
+    m["Date"] = "Fri, 27 Nov 2026 10:00:00 +0000"
+    m["Message-ID"] = "<bench-%s@example.org>" % ext
+    m.set_content("Attached is the Shadowserver NTP Monitor report for 2026-11-27.\n")
+    with open(os.path.join(work, name + "." + ext), "rb") as f:
+        m.add_attachment(f.read(), maintype="application", subtype=subtype, filename=name + "." + ext)
+    with open(os.path.join(work, "report-%s.eml" % ext), "wb") as f:
+        f.write(m.as_bytes())
+PY
+measure() {  # label input -> "label rows wall cpu rss_kb events bytes"
+  /usr/bin/time -f '%e %U %S %M' -o "$work/time" "$bin" parse "$2" --issues "$work/issues-$1.jsonl" >"$work/out.jsonl"
+  read -r wall user sys rss_kb <"$work/time"
+  echo "$1 $wall $user $sys $rss_kb $(wc -l <"$work/out.jsonl") $(stat -c %s "$2") $(wc -l <"$work/issues-$1.jsonl")"
+}
+{
+  measure plain "$csv"
+  measure zip "$work/report-zip.eml"
+  measure gzip "$work/report-gz.eml"
+} >"$work/results"
+python3 - "$rows" "$work/results" <<'PY'
+import sys
+rows = int(sys.argv[1])
+res = {}
+for line in open(sys.argv[2]):
+    label, wall, user, sys_, rss, events, size, issues = line.split()
+    cpu = float(user) + float(sys_)
+    res[label] = rows / max(cpu, 1e-9)
+    print(f"attachment_e2e: {label:5} input_mb={int(size) / 1e6:6.1f} events={events} issues={issues} "
+          f"wall_s={float(wall):.2f} cpu_s={cpu:.2f} rows_per_s_cpu={rows / max(cpu, 1e-9):,.0f} "
+          f"rows_per_s_wall={rows / max(float(wall), 1e-9):,.0f} peak_rss_mb={int(rss) / 1024:.1f}")
+for label in ("zip", "gzip"):
+    print(f"attachment_e2e: {label}/plain ratio (CPU rows/s) = {res[label] / res['plain']:.2f} (target >= 0.80)")
+PY

@@ -1,0 +1,41 @@
+// Literal prefilter for the free-text rules: one pass over the text tells which patterns cannot match.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace klartext::formats::freetext {
+
+// The literals (ASCII, lower case) of which every match of a caseless PCRE2 pattern contains at
+// least one. Empty when the pattern has no such set or uses syntax the analysis does not know:
+// then the pattern always runs. Conservative by construction: a pattern may only be skipped
+// when none of its literals occurs in the (lowered) text.
+std::vector<std::string> required_literals(std::string_view pattern);
+
+// The text as the prefilter sees it: ASCII lower-cased, and the two non-ASCII characters that
+// PCRE2's caseless UTF matching equates with ASCII letters (KELVIN SIGN = k, LONG S = s) mapped to them.
+std::string prefilter_fold(std::string_view text);
+
+// Aho-Corasick automaton over the literals of all patterns (a dense DFA over the bytes that occur
+// in literals). `scan` marks which literals occur in a folded text.
+class LiteralSet {
+ public:
+  // Returns the literal's id (the same id for the same literal).
+  std::uint32_t add(const std::string& literal);
+  void build();
+  std::size_t size() const { return literals_.size(); }
+  // found[id] = 1 for each literal occurring in `folded` (resized to size()).
+  void scan(std::string_view folded, std::vector<std::uint8_t>& found) const;
+
+ private:
+  static constexpr std::uint32_t kHasOutput = 1u << 31;
+  std::vector<std::string> literals_;
+  std::uint8_t byte_class_[256] = {};
+  std::uint32_t classes_ = 1;
+  std::vector<std::uint32_t> next_;                  // row (state * classes_) + class -> target row | kHasOutput
+  std::vector<std::vector<std::uint32_t>> outputs_;  // literals ending at a state (fail chain included)
+};
+
+}  // namespace klartext::formats::freetext

@@ -1,0 +1,93 @@
+// The literal prefilter of the free-text rules never skips a pattern that matches (and skips what it can).
+#include <gtest/gtest.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+
+#include "formats/freetext/prefilter.hpp"
+#include "formats/freetext/rules.hpp"
+
+namespace klartext::formats::freetext {
+namespace {
+
+std::vector<std::string> lits(std::string_view p) {
+  auto v = required_literals(p);
+  std::sort(v.begin(), v.end());
+  return v;
+}
+
+TEST(FreetextPrefilter, Literals) {
+  EXPECT_EQ(lits("Failed password"), (std::vector<std::string>{"failed password"}));
+  EXPECT_EQ(lits("\\bspam(s|mer)?\\b"), (std::vector<std::string>{"spam", "spammer", "spams"}));
+  EXPECT_EQ(lits("brute[ -]?forc|bruteforc"), (std::vector<std::string>{"brute forc", "brute-forc", "bruteforc"}));
+  EXPECT_EQ(lits("CVE-\\d{4}-\\d{4,}"), (std::vector<std::string>{"cve-"}));
+  EXPECT_EQ(lits("(?m)^[> \\t]*Received:\\s+from\\s"), (std::vector<std::string>{"received:"}));
+  // A branch without a literal, or a pattern matching the empty string: no prefilter.
+  EXPECT_TRUE(lits("ssh|\\d+").empty());
+  EXPECT_TRUE(lits("(abc)?").empty());
+  // Latin-1 and basic Cyrillic letters are folded like ASCII; other non-ASCII characters are not literals.
+  EXPECT_EQ(lits("Überlastung"), (std::vector<std::string>{"überlastung"}));
+  EXPECT_EQ(lits("СПАМ|фишинг"), (std::vector<std::string>{"спам", "фишинг"}));
+  EXPECT_EQ(lits("Straße"), (std::vector<std::string>{"stra"}));
+  // Syntax the analysis does not know: no prefilter (the pattern always runs).
+  EXPECT_TRUE(lits("\\x41bc").empty());
+  EXPECT_TRUE(lits("(?x) a b").empty());
+}
+
+TEST(FreetextPrefilter, ScanFindsOverlappingLiterals) {
+  LiteralSet set;
+  auto he = set.add("he");
+  auto she = set.add("she");
+  auto hers = set.add("hers");
+  auto x = set.add("xyz");
+  set.build();
+  std::vector<std::uint8_t> found;
+  set.scan(prefilter_fold("uSHErs"), found);
+  EXPECT_TRUE(found[he] && found[she] && found[hers]);
+  EXPECT_FALSE(found[x]);
+  // Caseless UTF matching equates KELVIN SIGN with k and LONG S with s.
+  EXPECT_EQ(prefilter_fold("\xE2\x84\xAAILL \xC5\xBFPAM"), "kill spam");
+  EXPECT_EQ(prefilter_fold("ÜBER Ѐ СПАМ \xE1\xB2\x83пам \xE2\x84\xABngström"), "über ѐ спам спам ångström");
+  // An invalid sequence keeps the byte after it (PCRE2 can match there).
+  EXPECT_EQ(prefilter_fold("\xC3"
+                           "A\xD0"),
+            "\xC3"
+            "a\xD0");
+}
+
+// Every pattern of the shipped rules: wherever PCRE2 finds a match, the prefilter lets it run.
+TEST(FreetextPrefilter, NeverSkipsAMatch) {
+  const RuleSet& rules = rules_for({});
+  YAML::Node cases = YAML::LoadFile(std::string(KLARTEXT_TEST_DATA) + "/freetext/rule_cases.yaml")["cases"];
+  std::vector<std::string> texts;
+  for (const auto& c : cases) texts.push_back(c["subject"].as<std::string>("") + "\n" + c["body"].as<std::string>());
+  texts.push_back("SPAM from \xC5\xBFpam SSH BRUTE-FORCE Überlastungsangriff DDoS-Angriff");
+  texts.push_back("ФИШИНГ СПАМ \xE1\xB2\x83ПАМ ЗАРАЖЕН БОТНЕТ ВЗЛОМ Перебор DÉNI DE SERVICE FUERZA BRUTA");
+  std::size_t filtered = 0, total = 0;
+  for (const Rule& r : rules.rules) {
+    std::vector<const Regex*> all;
+    for (const auto& v : r.veto) all.push_back(&v);
+    for (const auto& p : r.words) all.push_back(&p.regex);
+    for (const auto& p : r.evidence) all.push_back(&p.regex);
+    for (const Regex* re : all) {
+      ++total;
+      if (!re->literals().empty()) ++filtered;
+      for (const auto& t : texts) {
+        LiteralSet one;
+        for (const auto& l : re->literals()) one.add(l);
+        one.build();
+        std::vector<std::uint8_t> found;
+        one.scan(prefilter_fold(t), found);
+        bool any = re->literals().empty() || std::find(found.begin(), found.end(), 1) != found.end();
+        if (re->search(t)) {
+          EXPECT_TRUE(any) << r.id << ": " << re->pattern();
+        }
+      }
+    }
+  }
+  // Most patterns get a prefilter (the point of it).
+  EXPECT_GE(filtered * 10, total * 8) << filtered << " of " << total;
+}
+
+}  // namespace
+}  // namespace klartext::formats::freetext

@@ -3,6 +3,7 @@
 // Every stage reports letters/s of CPU time (primary; the machine is shared) and of wall time, and its
 // peak RSS (VmHWM, reset at the start of the stage where the kernel allows it).
 #include <benchmark/benchmark.h>
+#include <malloc.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -37,6 +38,7 @@ constexpr std::string_view kHeader =
 // Peak RSS of this stage: the kernel's high-water mark is reset when the stage starts (clear_refs 5),
 // so an earlier stage's peak does not show up in a later one. Falls back to the process peak.
 void reset_peak_rss() {
+  ::malloc_trim(0);  // what earlier stages freed is given back first, so it does not count here
   std::ofstream("/proc/self/clear_refs") << "5";
 }
 

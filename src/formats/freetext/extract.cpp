@@ -530,9 +530,16 @@ bool heading_says_destination(std::string_view line) {
   std::string l = to_lower(line);
   while (!l.empty() && (l.back() == ' ' || l.back() == '\r' || l.back() == '\t')) l.pop_back();
   if (l.empty() || l.back() != ':' || l.size() > 160) return false;
+  // "Our server was flooded. The sources were:" introduces the reported hosts, not ours.
+  for (std::string_view w : {"source", "sender", "from your", "in your network", "quelle", "absender", "aus ihrem"}) {
+    if (l.find(w) != std::string::npos) return false;
+  }
   for (std::string_view w : {"target", "victim", "destination", "our ip", "our server", "our network", "our host",
                              "attacked ip", "attacked host", "ziel", "unsere ip", "unser"}) {
-    if (l.find(w) != std::string::npos) return true;
+    // Whole words only: "your network" is not "our network".
+    for (std::size_t k = l.find(w); k != std::string::npos; k = l.find(w, k + 1)) {
+      if (k == 0 || !is_alpha(l[k - 1])) return true;
+    }
   }
   return false;
 }
@@ -773,8 +780,9 @@ std::optional<FoundTime> find_time(std::string_view text, std::optional<core::Ti
 
 std::optional<int> find_zone_statement(std::string_view body) {
   std::string l = to_lower(body.substr(0, std::min<std::size_t>(body.size(), 1 << 20)));
-  for (std::string_view key : {"timezone", "time zone", "zeitzone", "all times", "times are", "time is in",
-                               "fuseau horaire", "zona horaria", "tijdzone", "zeiten in", "uhrzeiten"}) {
+  for (std::string_view key :
+       {"timezone", "time zone", "zeitzone", "all times", "times are", "time is in", "fuseau horaire", "zona horaria",
+        "tijdzone", "zeiten in", "uhrzeiten", "zeiten ", "times in"}) {
     std::size_t k = l.find(key);
     if (k == std::string::npos) continue;
     std::size_t from = k + key.size();

@@ -224,7 +224,11 @@ Verdict Classifier::classify(const Evidence& ev) const {
   for (std::size_t k = 1; k < eligible.size(); ++k) {
     const RuleScore& other = *eligible[k];
     if (other.total() < rules_.threshold) break;
-    bool same_kind = other.rule->classification.type == best.rule->classification.type;
+    // Rules of one type agree unless both have their own evidence for different identifiers
+    // ("memcached and SSDP" on the line of one address): then neither identifier is known.
+    bool same_kind = other.rule->classification.type == best.rule->classification.type &&
+                     (other.rule->classification.identifier == best.rule->classification.identifier ||
+                      other.evidence <= 0 || best.evidence <= 0);
     if (!same_kind && best.total() - other.total() < rules_.conflict_margin) {
       v.reason = "conflict:" + best.rule->id + "," + other.rule->id;
       v.confidence = best.total();

@@ -79,7 +79,7 @@ std::string detect_acknowledgement(const ParsedMail& mail) {
   std::string_view subject = mail.subject;
   // Phrases that acknowledge receipt of *our* message. "A ticket has been created" alone is not
   // enough: providers open tickets for their customers with the abuse notice itself.
-  static constexpr std::array<std::string_view, 9> kAck = {
+  static constexpr std::array<std::string_view, 17> kAck = {
       "we have received your",
       "we've received your",
       "that we have received your",
@@ -89,12 +89,21 @@ std::string detect_acknowledgement(const ParsedMail& mail) {
       "your complaint has been received",
       "wir haben ihre nachricht erhalten",
       "ihre nachricht ist bei uns eingegangen",
+      "ihre anfrage ist bei uns eingegangen",
+      "wir haben ihre anfrage",
+      "ihre meldung ist bei uns eingegangen",
+      "wir haben ihre meldung erhalten",
+      "nous avons bien reçu votre",
+      "hemos recibido su",
+      "abbiamo ricevuto la sua",
+      "we have logged your",
   };
   bool ack_words = false;
   for (auto p : kAck) {
     if (icontains(head, p)) ack_words = true;
   }
-  bool ack_subject = any_of_ci(subject, {"ticket", "case", "request", "received", "acknowledg", "[#", "eingang"});
+  bool ack_subject = any_of_ci(subject, {"ticket", "case", "request", "received", "acknowledg", "[#", "eingang",
+                                         "eingegangen", "anfrage", "demande", "solicitud"});
   if (ack_words && ack_subject) return "ticket-acknowledgement";
   return {};
 }

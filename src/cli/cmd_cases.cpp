@@ -29,8 +29,7 @@ struct CasesArgs {
 config::Config load_config(const std::string& store_path) {
   auto cfg = config::load(global_options().config_path);
   if (!store_path.empty()) {
-    cfg.store_backend = "sqlite";
-    cfg.store_path = store_path;
+    config::apply_store_option(cfg, store_path);
   }
   return cfg;
 }
@@ -225,7 +224,7 @@ void register_cases(CLI::App& app) {
   cmd->add_flag("--unassigned", args->unassigned, "list events whose holder is unknown instead");
   cmd->add_flag("--json", args->json, "JSON Lines instead of a table");
   cmd->add_flag("--history", args->history, "include every state transition with time and reason");
-  cmd->add_option("--store", args->store_path, "SQLite store file (overrides the configuration)");
+  cmd->add_option("--store", args->store_path, "SQLite store file or PostgreSQL URI (overrides the configuration)");
   cmd->require_subcommand(0, 1);
 
   auto* resolve = cmd->add_subcommand("resolve", "Mark a case resolved (the customer says it is fixed)");
@@ -239,7 +238,7 @@ void register_cases(CLI::App& app) {
   auto* quiet = cmd->add_subcommand("close-quiet", "Close notified/resolved cases quiet for close_after_quiet_seconds");
   quiet->callback([args] { run_close_quiet(*args); });
   for (auto* sub : {resolve, close, quiet}) {
-    sub->add_option("--store", args->store_path, "SQLite store file (overrides the configuration)");
+    sub->add_option("--store", args->store_path, "SQLite store file or PostgreSQL URI (overrides the configuration)");
   }
 
   cmd->callback([args, cmd] {

@@ -23,8 +23,7 @@ struct CustomersArgs {
 std::unique_ptr<store::Store> open_store(const std::string& override_path) {
   auto cfg = config::load(global_options().config_path);
   if (!override_path.empty()) {
-    cfg.store_backend = "sqlite";
-    cfg.store_path = override_path;
+    config::apply_store_option(cfg, override_path);
   }
   return store::Store::open(cfg);
 }
@@ -94,14 +93,14 @@ void register_customers(CLI::App& app) {
   imp->add_option("--sessions", args->sessions,
                   "dynamic sessions CSV (customer,address,port_from,port_to,start,stop,session_id)");
   imp->add_option("--radius-detail", args->radius, "FreeRADIUS detail accounting file (Start/Stop/Interim-Update)");
-  imp->add_option("--store", args->store_path, "SQLite store file (overrides the configuration)");
+  imp->add_option("--store", args->store_path, "SQLite store file or PostgreSQL URI (overrides the configuration)");
   imp->callback([args] { run_import(*args); });
 
   auto* look = cmd->add_subcommand("lookup", "Show who held an address at a time");
   look->add_option("ip", args->ip, "IPv4 or IPv6 address")->required();
   look->add_option("time", args->time, "instant (ISO 8601, UTC if no zone); default: now");
   look->add_option("--port", args->port, "source port (for CGNAT port ranges)");
-  look->add_option("--store", args->store_path, "SQLite store file (overrides the configuration)");
+  look->add_option("--store", args->store_path, "SQLite store file or PostgreSQL URI (overrides the configuration)");
   look->callback([args] { run_lookup(*args); });
 }
 

@@ -109,8 +109,7 @@ struct IngestArgs {
 void run_ingest(const IngestArgs& args) {
   auto cfg = config::load(global_options().config_path);
   if (!args.store_path.empty()) {
-    cfg.store_backend = "sqlite";
-    cfg.store_path = args.store_path;
+    config::apply_store_option(cfg, args.store_path);
   }
   auto store = store::Store::open(cfg);
   auto holders = customers::HolderIndex::from_store(*store);
@@ -178,7 +177,7 @@ void register_ingest(CLI::App& app) {
   cmd->add_option("inputs", args->sources.paths, "files or directories to read ('-' for stdin)");
   cmd->add_option("--maildir", args->sources.maildirs, "read every mail of a Maildir (new/ and cur/)");
   cmd->add_option("--mbox", args->sources.mboxes, "read every mail of an mbox file");
-  cmd->add_option("--store", args->store_path, "SQLite store file (overrides the configuration)");
+  cmd->add_option("--store", args->store_path, "SQLite store file or PostgreSQL URI (overrides the configuration)");
   cmd->add_option("--report-type", args->options.report_type,
                   "Shadowserver report type when the file name does not tell (e.g. scan_ntpmonitor)");
   cmd->add_flag("-q,--quiet", args->quiet, "print only the total line");

@@ -27,8 +27,7 @@ struct VerifyArgs {
 void run_verify(const VerifyArgs& a) {
   auto cfg = config::load(global_options().config_path);
   if (!a.store_path.empty()) {
-    cfg.store_backend = "sqlite";
-    cfg.store_path = a.store_path;
+    config::apply_store_option(cfg, a.store_path);
   }
   if (a.case_ids.empty() && !a.open) throw CommandFailed("give --case ID (repeatable) or --open", 2);
   auto store = store::Store::open(cfg);
@@ -89,7 +88,7 @@ void register_verify(CLI::App& app) {
   cmd->add_option("--case", a->case_ids, "case id (repeatable)");
   cmd->add_flag("--open", a->open, "every active ddos-amplifier case");
   cmd->add_option("--source", a->source, "bind the probes to this local address");
-  cmd->add_option("--store", a->store_path, "SQLite store file (overrides the configuration)");
+  cmd->add_option("--store", a->store_path, "SQLite store file or PostgreSQL URI (overrides the configuration)");
   cmd->add_flag("--json", a->json, "one JSON object per case");
   cmd->add_option("--timeout-ms", a->timeout_ms, "wait this long for a first answer (default: probe.timeout_ms)");
   cmd->add_option("--quiet-ms", a->quiet_ms, "a measurement ends after this much silence (default 500)");

@@ -296,4 +296,18 @@ std::string example_file() {
          to_toml(Config{}, true);
 }
 
+void apply_store_option(Config& cfg, const std::string& value) {
+  const std::string_view v(value);
+  if (v.starts_with("postgresql://") || v.starts_with("postgres://")) {
+    cfg.store_backend = "postgres";
+    cfg.store_dsn = value;
+  } else if (v.starts_with("postgres:")) {
+    cfg.store_backend = "postgres";
+    cfg.store_dsn = value.substr(std::string_view("postgres:").size());
+  } else {
+    cfg.store_backend = "sqlite";
+    cfg.store_path = value;
+  }
+}
+
 }  // namespace klartext::config

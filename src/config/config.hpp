@@ -65,6 +65,9 @@ Config load(const std::string& path);
 Config parse(std::string_view toml_text, const std::string& source_name);
 // All keys with defaults and help, in file order (for `klartext config --help`, docs).
 const std::vector<KeyInfo>& all_keys();
+// Applies a command-line --store value: "postgresql://..." / "postgres://..." (libpq URI) or
+// "postgres:<libpq connection string>" selects PostgreSQL; any other value is an SQLite file path.
+void apply_store_option(Config& cfg, const std::string& value);
 // A commented example file with every key at its default.
 std::string example_file();
 // `c` as a TOML file in the same layout; with `comments`, each key carries its help, and keys that

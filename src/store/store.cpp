@@ -202,7 +202,7 @@ Store::AddedReport Store::add_report(std::string_view bytes, std::string_view in
 
 void Store::update_report(std::int64_t id, std::string_view format, std::string_view detail, std::int64_t events,
                           std::int64_t issues) {
-  conn_->prepare("UPDATE reports SET format = ?, detail = ?, events = ?, issues = ?, complete = 1 WHERE id = ?")
+  conn_->prepare("UPDATE reports SET format = ?, detail = ?, events = ?, issues = ?, complete = TRUE WHERE id = ?")
       .bind(1, format)
       .bind(2, detail)
       .bind(3, events)
@@ -411,9 +411,11 @@ std::vector<customers::Customer> Store::list_customers() {
 }
 
 bool Store::add_assignment(const customers::StaticAssignment& a) {
-  // UNIQUE treats NULLs as distinct, so look for the same row first.
+  // UNIQUE treats NULLs as distinct, so look for the same row first (IS NOT DISTINCT FROM: NULL-safe
+  // equality in both SQLite and PostgreSQL).
   auto& find = conn_->prepare(
-      "SELECT 1 FROM assignments WHERE customer_id = ? AND prefix = ? AND valid_from IS ? AND valid_to IS ?");
+      "SELECT 1 FROM assignments WHERE customer_id = ? AND prefix = ? AND valid_from IS NOT DISTINCT FROM ? AND "
+      "valid_to IS NOT DISTINCT FROM ?");
   auto prefix = a.prefix.to_string();
   find.bind(1, a.customer_id).bind(2, prefix).bind(3, opt_micros(a.valid_from)).bind(4, opt_micros(a.valid_to));
   if (find.step()) {
@@ -447,7 +449,8 @@ bool Store::upsert_session(const customers::Session& s) {
   if (s.port_to) pt = *s.port_to;
   if (s.session_key.empty()) {
     auto& find = conn_->prepare(
-        "SELECT 1 FROM sessions WHERE customer_id = ? AND prefix = ? AND port_from IS ? AND port_to IS ? AND "
+        "SELECT 1 FROM sessions WHERE customer_id = ? AND prefix = ? AND port_from IS NOT DISTINCT FROM ? AND port_to "
+        "IS NOT DISTINCT FROM ? AND "
         "start = ? AND session_key IS NULL");
     find.bind(1, s.customer_id).bind(2, prefix).bind(3, pf).bind(4, pt).bind(5, s.start.micros());
     if (find.step()) {
@@ -674,7 +677,7 @@ std::int64_t Store::add_notification(const Notification& n) {
     conn_
         ->prepare(
             "INSERT INTO notification_cases (notification_id, case_id, state, event_count) "
-            "SELECT ?, id, state, event_count FROM cases WHERE id = ?")
+            "SELECT CAST(? AS BIGINT), id, state, event_count FROM cases WHERE id = ?")
         .bind(1, id)
         .bind(2, case_id)
         .execute();

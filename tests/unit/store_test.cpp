@@ -1,9 +1,12 @@
-// Tests for the store: migrations, reports/events idempotence, customers, cases, letters, probes.
+// Tests for the store against both backends (SQLite, a throwaway PostgreSQL): migrations, reports/events
+// idempotence, customers, cases, letters, probes.
 #include "store/store.hpp"
 
 #include <gtest/gtest.h>
 
 #include <filesystem>
+
+#include "pg_cluster.hpp"
 
 namespace klartext::store {
 namespace {
@@ -21,32 +24,51 @@ core::Event ntp_event(const char* ip, const char* time) {
   return e;
 }
 
-class StoreTest : public ::testing::Test {
+// Parameter: the backend ("sqlite" or "postgres").
+class StoreTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() / ("klartext-store-" + std::to_string(::getpid()) + "-" +
-                                                     ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir_ = std::filesystem::temp_directory_path() /
+           ("klartext-store-" + std::to_string(::getpid()) + "-" +
+            std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + "-" + GetParam());
     std::filesystem::remove_all(dir_);
-    store_ = Store::open_sqlite((dir_ / "sub" / "k.db").string());
+    if (GetParam() == "postgres") {
+      std::string why;
+      auto* pg = testing::PgCluster::get(why);
+      if (pg == nullptr) GTEST_SKIP() << "PostgreSQL store tests skipped: " << why;
+      dsn_ = pg->create_database();
+    }
+    open();
   }
   void TearDown() override {
     store_.reset();
     std::filesystem::remove_all(dir_);
   }
+  void open() {
+    store_.reset();
+    store_ = dsn_.empty() ? Store::open_sqlite((dir_ / "sub" / "k.db").string()) : Store::open_postgres(dsn_);
+  }
   std::filesystem::path dir_;
+  std::string dsn_;
   std::unique_ptr<Store> store_;
 };
 
-TEST_F(StoreTest, MigratesAndCreatesParentDirectory) {
-  EXPECT_GE(store_->schema_version(), 1);
-  EXPECT_TRUE(std::filesystem::exists(dir_ / "sub" / "k.db"));
+INSTANTIATE_TEST_SUITE_P(Backends, StoreTest, ::testing::Values("sqlite", "postgres"),
+                         [](const auto& info) { return info.param; });
+
+TEST_P(StoreTest, MigratesAndCreatesParentDirectory) {
+  EXPECT_EQ(store_->backend(), GetParam());
+  const int version = store_->schema_version();
+  EXPECT_GE(version, 1);
+  if (GetParam() == "sqlite") {
+    EXPECT_TRUE(std::filesystem::exists(dir_ / "sub" / "k.db"));
+  }
   // Reopening applies nothing twice.
-  store_.reset();
-  store_ = Store::open_sqlite((dir_ / "sub" / "k.db").string());
-  EXPECT_GE(store_->schema_version(), 1);
+  open();
+  EXPECT_EQ(store_->schema_version(), version);
 }
 
-TEST_F(StoreTest, SameReportTwiceAddsNothing) {
+TEST_P(StoreTest, SameReportTwiceAddsNothing) {
   auto e = ntp_event("192.0.2.7", "2026-11-27 02:14:09");
   for (int round = 0; round < 2; ++round) {
     auto tx = store_->transaction();
@@ -73,7 +95,7 @@ TEST_F(StoreTest, SameReportTwiceAddsNothing) {
   EXPECT_EQ(core::Event::from_json(un[0].json).raw, e.raw);
 }
 
-TEST_F(StoreTest, TransactionRollsBackWithoutCommit) {
+TEST_P(StoreTest, TransactionRollsBackWithoutCommit) {
   {
     auto tx = store_->transaction();
     store_->add_report("x", "x", core::Timestamp::from_seconds(1));
@@ -81,7 +103,7 @@ TEST_F(StoreTest, TransactionRollsBackWithoutCommit) {
   EXPECT_TRUE(store_->list_reports().empty());
 }
 
-TEST_F(StoreTest, CustomersAssignmentsSessions) {
+TEST_P(StoreTest, CustomersAssignmentsSessions) {
   customers::Customer c{"K-1", "Müller", {"a@example.org", "b@example.org"}, "de", "Europe/Berlin", {"mueller"}};
   store_->upsert_customer(c);
   c.name = "Müller GmbH";
@@ -117,7 +139,7 @@ TEST_F(StoreTest, CustomersAssignmentsSessions) {
   EXPECT_EQ(store_->count_sessions(), 2);
 }
 
-TEST_F(StoreTest, CasesHistoryNotificationsProbes) {
+TEST_P(StoreTest, CasesHistoryNotificationsProbes) {
   cases::Case c;
   c.customer_id = "K-1";
   c.classification = core::Classification::of(core::IncidentType::kDdosAmplifier, "ntp-monitor");
@@ -156,6 +178,162 @@ TEST_F(StoreTest, CasesHistoryNotificationsProbes) {
   EXPECT_EQ(store_->list_cases(f).size(), 1u);
   f.classification_prefix = "malicious-code/";
   EXPECT_TRUE(store_->list_cases(f).empty());
+}
+
+TEST_P(StoreTest, BytesTextAndNumbersRoundTrip) {
+  // Every byte value, NULs included, comes back verbatim (PostgreSQL: bytea sent in binary form).
+  std::string bytes;
+  for (int i = 0; i < 256; ++i) bytes += static_cast<char>(i);
+  bytes += std::string("\0\0?'\\x", 6);
+  auto r = store_->add_report(bytes, "weird 'name' ? with \"quotes\"", core::Timestamp::from_micros(-1));
+  ASSERT_TRUE(r.inserted);
+  EXPECT_FALSE(r.complete);
+  store_->update_report(r.id, "free-text", "?", 0, 2);
+  auto back = store_->report(r.id, true);
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->bytes, bytes);
+  EXPECT_EQ(back->input, "weird 'name' ? with \"quotes\"");
+  EXPECT_EQ(back->received, core::Timestamp::from_micros(-1));
+  EXPECT_TRUE(back->complete);
+  EXPECT_EQ(back->detail, "?");
+  EXPECT_EQ(store_->add_report(bytes, "again", core::Timestamp::from_seconds(2)).complete, true);
+  EXPECT_TRUE(store_->add_report("", "empty", core::Timestamp::from_seconds(3)).inserted);
+  EXPECT_EQ(store_->report(store_->list_reports().back().id, true)->bytes, "");
+
+  formats::ParseIssue issue;
+  issue.code = "csv-field-count";
+  issue.input = "r.csv";
+  issue.line = 7;
+  issue.byte_offset = 1ull << 40;
+  issue.reason = "Zeile hat 3 statt 15 Felder — ü";
+  issue.excerpt = "a,b,'c";
+  issue.hint = "?";
+  store_->add_issue(r.id, issue);
+  store_->add_issue(std::nullopt, issue);
+  auto of_report = store_->issues(r.id);
+  ASSERT_EQ(of_report.size(), 1u);
+  EXPECT_EQ(of_report[0].issue.reason, issue.reason);
+  EXPECT_EQ(of_report[0].issue.byte_offset, issue.byte_offset);
+  EXPECT_EQ(of_report[0].report_id, r.id);
+  auto of_import = store_->issues(std::nullopt);
+  ASSERT_EQ(of_import.size(), 1u);
+  EXPECT_FALSE(of_import[0].report_id);
+
+  ProbeResult p{0, 0, core::Timestamp::from_seconds(1), "vulnerable", 0.1 + 0.2, 1e-300, "{}"};
+  cases::Case c;
+  c.customer_id = "K-9";
+  c.classification = core::Classification::undetermined("some text");
+  c.source_ip = *core::IpAddress::parse("2001:db8::1");
+  c.first_seen = c.last_seen = c.created = c.updated = core::Timestamp::from_seconds(5);
+  p.case_id = store_->insert_case(c);
+  store_->add_probe_result(p);
+  auto probe = store_->latest_probe_result(p.case_id);
+  ASSERT_TRUE(probe);
+  EXPECT_EQ(probe->baf, 0.1 + 0.2);  // exact: the text form is the shortest round-trip one
+  EXPECT_EQ(probe->paf, 1e-300);
+}
+
+TEST_P(StoreTest, CaseQueriesAndUpdates) {
+  auto make = [](const char* customer, const char* ip, const char* identifier) {
+    cases::Case c;
+    c.customer_id = customer;
+    c.classification = core::Classification::of(core::IncidentType::kDdosAmplifier, identifier);
+    c.source_ip = *core::IpAddress::parse(ip);
+    c.first_seen = c.last_seen = c.created = c.updated = core::Timestamp::from_seconds(10);
+    c.severity = core::Severity::kHigh;
+    c.source_port = 123;
+    return c;
+  };
+  auto a = store_->insert_case(make("K-1", "192.0.2.1", "ntp-monitor"));
+  auto b = store_->insert_case(make("K-1", "192.0.2.2", "ntp-version"));
+  auto c = store_->insert_case(make("K-2", "2001:db8::7", "ntp-monitor"));
+  EXPECT_LT(a, b);
+  EXPECT_LT(b, c);
+
+  auto ca = *store_->get_case(a);
+  ca.state = cases::CaseState::kClosed;
+  ca.resolved_at = core::Timestamp::from_seconds(20);
+  ca.notified_state = cases::CaseState::kNotified;
+  ca.source_port.reset();
+  store_->update_case(ca);
+  auto back = *store_->get_case(a);
+  EXPECT_EQ(back.state, cases::CaseState::kClosed);
+  EXPECT_EQ(back.resolved_at, core::Timestamp::from_seconds(20));
+  EXPECT_EQ(back.notified_state, cases::CaseState::kNotified);
+  EXPECT_FALSE(back.source_port);
+  EXPECT_FALSE(store_->find_active_case("K-1", ca.classification, ca.source_ip));
+
+  auto cb = *store_->get_case(b);
+  cb.event_count = 7;
+  cb.last_seen = core::Timestamp::from_seconds(99);
+  store_->update_case_activity(cb);
+  EXPECT_EQ(store_->get_case(b)->event_count, 7);
+  EXPECT_EQ(store_->get_case(b)->last_seen, core::Timestamp::from_seconds(99));
+
+  std::vector<std::int64_t> ids;
+  for (const auto& x : store_->active_cases_after(0)) ids.push_back(x.id);
+  EXPECT_EQ(ids, (std::vector<std::int64_t>{b, c}));
+  EXPECT_EQ(store_->active_cases_after(b).size(), 1u);
+
+  CaseFilter f;
+  EXPECT_EQ(store_->list_cases(f).size(), 3u);
+  f.active_only = true;
+  EXPECT_EQ(store_->list_cases(f).size(), 2u);
+  f = {};
+  f.customer_id = "K-1";
+  f.state = cases::CaseState::kClosed;
+  ASSERT_EQ(store_->list_cases(f).size(), 1u);
+  f = {};
+  f.source_ip = core::IpAddress::parse("2001:db8::7");
+  ASSERT_EQ(store_->list_cases(f).size(), 1u);
+  EXPECT_EQ(store_->list_cases(f)[0].id, c);
+  f = {};
+  f.classification_prefix = "vulnerable/ddos-amplifier/ntp-version";
+  EXPECT_EQ(store_->list_cases(f).size(), 1u);
+
+  // Events of a case, oldest first, and the unassigned ones, newest first, with limits.
+  auto rep = store_->add_report("r", "r", core::Timestamp::from_seconds(1)).id;
+  for (const char* t : {"2026-11-27 03:00:00", "2026-11-27 01:00:00", "2026-11-27 02:00:00"}) {
+    auto e = ntp_event("192.0.2.2", t);
+    ASSERT_TRUE(store_->add_event(rep, e, e.id(), e.to_json(), *e.time_source(), "K-1", b));
+    auto u = ntp_event("198.51.100.9", t);
+    auto row = store_->add_event(rep, u, u.id(), u.to_json(), *u.time_source(), "", std::nullopt);
+    ASSERT_TRUE(row);
+    EXPECT_EQ(store_->event(*row)->event_id, u.id());
+    EXPECT_TRUE(store_->event(*row)->customer_id.empty());
+  }
+  auto evidence = store_->case_events(b);
+  ASSERT_EQ(evidence.size(), 3u);
+  EXPECT_EQ(evidence[0].time, *core::Timestamp::parse("2026-11-27 01:00:00"));
+  EXPECT_EQ(evidence[0].case_id, b);
+  EXPECT_EQ(evidence[0].source_port, 123);
+  EXPECT_EQ(evidence[0].severity, core::Severity::kHigh);
+  EXPECT_EQ(store_->case_events(b, 2).size(), 2u);
+  auto un = store_->unassigned_events(2);
+  ASSERT_EQ(un.size(), 2u);
+  EXPECT_EQ(un[0].time, *core::Timestamp::parse("2026-11-27 03:00:00"));
+  EXPECT_EQ(store_->count_events(), 6);
+
+  // A case without events can go again, with its history.
+  store_->add_transition({c, std::nullopt, cases::CaseState::kOpen, core::Timestamp::from_seconds(10), "first"});
+  EXPECT_EQ(store_->case_history(c).size(), 1u);
+  store_->delete_case(c);
+  EXPECT_FALSE(store_->get_case(c));
+  EXPECT_TRUE(store_->case_history(c).empty());
+}
+
+TEST_P(StoreTest, FailedStatementAbortsTheUnitOfWork) {
+  {
+    auto tx = store_->transaction();
+    store_->add_report("a", "a", core::Timestamp::from_seconds(1));
+    EXPECT_THROW(store_->sql().prepare("INSERT INTO no_such_table VALUES (?)").bind(1, 1).execute(), SqlError);
+  }  // rolled back
+  EXPECT_TRUE(store_->list_reports().empty());
+  // The connection is usable afterwards.
+  auto tx = store_->transaction();
+  store_->add_report("b", "b", core::Timestamp::from_seconds(1));
+  tx.commit();
+  EXPECT_EQ(store_->list_reports().size(), 1u);
 }
 
 }  // namespace

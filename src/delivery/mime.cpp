@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <mutex>
 #include <random>
@@ -42,59 +43,92 @@ GPtr<GMimeStream> memory_stream(std::string_view bytes) {
 
 // Quoted-printable (RFC 2045 6.7) for a UTF-8 text with LF line ends: lines of at most 76 characters
 // with soft breaks, '=' and non-ASCII and control bytes encoded, whitespace before a line end encoded.
+// Written through a pointer into a buffer sized for the worst case (no per-byte push_back).
 std::string quoted_printable(std::string_view text) {
   static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(text.size() + text.size() / 8 + 16);
+  // Worst case: every byte encoded (3) plus a soft break ("=\n") per 25 encoded bytes.
+  std::string out(text.size() * 3 + text.size() / 12 + 16, '\0');
+  char* o = out.data();
   std::size_t col = 0;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    if (c == '\n') {
-      out.push_back('\n');
-      col = 0;
+  const std::size_t n = text.size();
+  for (std::size_t i = 0; i < n;) {
+    // A run of printable ASCII up to the line's room is copied as it is (most of a letter).
+    std::size_t j = i;
+    const std::size_t room = 75 - col;
+    while (j < n && j - i < room) {
+      const auto c = static_cast<unsigned char>(text[j]);
+      if (c < 33 || c > 126 || c == '=') break;
+      ++j;
+    }
+    if (j > i) {
+      std::memcpy(o, text.data() + i, j - i);
+      o += j - i;
+      col += j - i;
+      i = j;
       continue;
     }
-    const bool at_line_end = i + 1 == text.size() || text[i + 1] == '\n';
-    const bool literal = (c >= 33 && c <= 126 && c != '=') || ((c == ' ' || c == '\t') && !at_line_end);
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c == '\n') {
+      *o++ = '\n';
+      col = 0;
+      ++i;
+      continue;
+    }
+    const bool literal =
+        (c >= 33 && c <= 126 && c != '=') || ((c == ' ' || c == '\t') && !(i + 1 == n || text[i + 1] == '\n'));
     const std::size_t width = literal ? 1 : 3;
     if (col + width > 75) {  // room for the soft break's '='
-      out += "=\n";
+      *o++ = '=';
+      *o++ = '\n';
       col = 0;
     }
     if (literal) {
-      out.push_back(static_cast<char>(c));
+      *o++ = static_cast<char>(c);
     } else {
-      out.push_back('=');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 15]);
+      *o++ = '=';
+      *o++ = kHex[c >> 4];
+      *o++ = kHex[c & 15];
     }
     col += width;
+    ++i;
   }
+  out.resize(static_cast<std::size_t>(o - out.data()));
   return out;
 }
 
-// Base64 in lines of 76 characters.
+// Base64 in lines of 76 characters (19 groups of 4 per line), the last line ended too.
 std::string base64_lines(std::string_view bytes) {
   static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  out.reserve((bytes.size() + 2) / 3 * 4 + bytes.size() / 57 + 2);
-  std::size_t col = 0;
-  for (std::size_t i = 0; i < bytes.size(); i += 3) {
-    const std::size_t n = std::min<std::size_t>(3, bytes.size() - i);
-    std::uint32_t v = static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[i])) << 16;
-    if (n > 1) v |= static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[i + 1])) << 8;
-    if (n > 2) v |= static_cast<unsigned char>(bytes[i + 2]);
-    out.push_back(kAlphabet[(v >> 18) & 63]);
-    out.push_back(kAlphabet[(v >> 12) & 63]);
-    out.push_back(n > 1 ? kAlphabet[(v >> 6) & 63] : '=');
-    out.push_back(n > 2 ? kAlphabet[v & 63] : '=');
-    col += 4;
-    if (col == 76) {
-      out.push_back('\n');
-      col = 0;
+  std::string out((bytes.size() + 2) / 3 * 4 + bytes.size() / 57 + 2, '\0');
+  char* o = out.data();
+  const auto* in = reinterpret_cast<const unsigned char*>(bytes.data());
+  const std::size_t n = bytes.size();
+  std::size_t groups = 0;
+  std::size_t i = 0;
+  for (; i + 3 <= n; i += 3) {
+    const std::uint32_t v = (std::uint32_t{in[i]} << 16) | (std::uint32_t{in[i + 1]} << 8) | in[i + 2];
+    o[0] = kAlphabet[(v >> 18) & 63];
+    o[1] = kAlphabet[(v >> 12) & 63];
+    o[2] = kAlphabet[(v >> 6) & 63];
+    o[3] = kAlphabet[v & 63];
+    o += 4;
+    if (++groups == 19) {
+      *o++ = '\n';
+      groups = 0;
     }
   }
-  if (col != 0) out.push_back('\n');
+  if (i < n) {
+    std::uint32_t v = std::uint32_t{in[i]} << 16;
+    if (i + 1 < n) v |= std::uint32_t{in[i + 1]} << 8;
+    o[0] = kAlphabet[(v >> 18) & 63];
+    o[1] = kAlphabet[(v >> 12) & 63];
+    o[2] = i + 1 < n ? kAlphabet[(v >> 6) & 63] : '=';
+    o[3] = '=';
+    o += 4;
+    ++groups;
+  }
+  if (groups != 0) *o++ = '\n';
+  out.resize(static_cast<std::size_t>(o - out.data()));
   return out;
 }
 
@@ -147,8 +181,11 @@ std::string make_message_id(std::string_view sender_address, core::Timestamp now
   return fmt::format("klartext.{:x}.{:016x}.{:x}@{}", now.micros(), salt, n, domain_of(sender_address));
 }
 
-std::string build_mime(const letters::Letter& letter, const Sender& sender, core::Timestamp date,
-                       const std::string& message_id) {
+namespace {
+
+// The message with its headers and an empty multipart/mixed (boundary set); the parts come after.
+GPtr<GMimeMessage> message_frame(const letters::Letter& letter, const Sender& sender, core::Timestamp date,
+                                 const std::string& message_id, GMimeMultipart*& mixed_out) {
   init_gmime();
   GPtr<GMimeMessage> msg(g_mime_message_new(TRUE));
   g_mime_message_add_mailbox(msg.get(), GMIME_ADDRESS_TYPE_FROM, sender.name.c_str(), sender.address.c_str());
@@ -168,18 +205,64 @@ std::string build_mime(const letters::Letter& letter, const Sender& sender, core
   for (const std::string& id : letter.case_ids) {
     g_mime_object_append_header(top, "X-Klartext-Case", id.c_str(), "utf-8");
   }
-
   GPtr<GMimeMultipart> mixed(g_mime_multipart_new_with_subtype("mixed"));
   // Derived from the unique Message-ID, so the same letter always serializes to the same bytes.
   g_mime_multipart_set_boundary(mixed.get(), ("=-klartext-" + core::hex_hash128(message_id)).c_str());
+  g_mime_message_set_mime_part(msg.get(), GMIME_OBJECT(mixed.get()));
+  mixed_out = mixed.get();  // owned by the message from here on
+  return msg;
+}
+
+std::string serialize(GMimeMessage* msg) {
+  GPtr<GMimeStream> out(g_mime_stream_mem_new());
+  g_mime_object_write_to_stream(GMIME_OBJECT(msg), nullptr, out.get());
+  GByteArray* bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(out.get()));
+  return std::string(reinterpret_cast<const char*>(bytes->data), bytes->len);
+}
+
+bool is_token(std::string_view s) {
+  if (s.empty()) return false;
+  for (char c : s) {
+    const bool ok =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+// The leaf parts GMime would write without quoting, folding or parsing anything: the text and
+// attachments whose type and file name are plain tokens short enough for one header line. Others
+// (an original report mail, an unusual file name) take the all-GMime path.
+bool plain_parts(const letters::Letter& letter) {
+  if (letter.body.empty() || letter.body.back() != '\n') return false;
+  for (const letters::Attachment& a : letter.attachments) {
+    if (a.bytes.empty()) return false;
+    const auto slash = a.content_type.find('/');
+    if (slash == std::string::npos || a.content_type == "message/rfc822") return false;
+    if (!is_token(a.content_type.substr(0, slash)) || !is_token(a.content_type.substr(slash + 1))) return false;
+    if (!is_token(a.filename)) return false;
+    // "Content-Disposition: attachment; filename=" is the longer header line: GMime folds past 78.
+    if (42 + a.filename.size() > 76 || 22 + a.content_type.size() + a.filename.size() > 76) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+namespace detail {
+
+std::string build_mime_gmime(const letters::Letter& letter, const Sender& sender, core::Timestamp date,
+                             const std::string& message_id) {
+  GMimeMultipart* mixed = nullptr;
+  GPtr<GMimeMessage> msg = message_frame(letter, sender, date, message_id, mixed);
   GPtr<GMimePart> text = leaf_part("text", "plain", letter.body, GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE);
   g_mime_object_set_content_type_parameter(GMIME_OBJECT(text.get()), "charset", "utf-8");
   g_mime_object_set_disposition(GMIME_OBJECT(text.get()), "inline");
-  g_mime_multipart_add(mixed.get(), GMIME_OBJECT(text.get()));
+  g_mime_multipart_add(mixed, GMIME_OBJECT(text.get()));
   for (const letters::Attachment& a : letter.attachments) {
     if (a.content_type == "message/rfc822") {
       GPtr<GMimeObject> part = mail_attachment(a);
-      g_mime_multipart_add(mixed.get(), part.get());
+      g_mime_multipart_add(mixed, part.get());
       continue;
     }
     const auto slash = a.content_type.find('/');
@@ -188,14 +271,59 @@ std::string build_mime(const letters::Letter& letter, const Sender& sender, core
     // Base64 keeps the reporter's bytes (line ends, any charset) exactly.
     GPtr<GMimePart> part = leaf_part(type.c_str(), subtype.c_str(), a.bytes, GMIME_CONTENT_ENCODING_BASE64);
     g_mime_part_set_filename(part.get(), a.filename.c_str());
-    g_mime_multipart_add(mixed.get(), GMIME_OBJECT(part.get()));
+    g_mime_multipart_add(mixed, GMIME_OBJECT(part.get()));
   }
-  g_mime_message_set_mime_part(msg.get(), GMIME_OBJECT(mixed.get()));
+  return serialize(msg.get());
+}
 
-  GPtr<GMimeStream> out(g_mime_stream_mem_new());
-  g_mime_object_write_to_stream(top, nullptr, out.get());
-  GByteArray* bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(out.get()));
-  return std::string(reinterpret_cast<const char*>(bytes->data), bytes->len);
+}  // namespace detail
+
+std::string build_mime(const letters::Letter& letter, const Sender& sender, core::Timestamp date,
+                       const std::string& message_id) {
+  if (!plain_parts(letter)) return detail::build_mime_gmime(letter, sender, date, message_id);
+  // GMime writes the message headers (addresses, encoded subject, the multipart's Content-Type) and
+  // the empty multipart's close; the plain leaf parts are spliced in before that close in exactly the
+  // bytes GMime writes for them (tests/unit/mime_test.cpp compares both paths). This spares building,
+  // writing and freeing a GObject tree and copying every part through memory streams per letter.
+  GMimeMultipart* mixed = nullptr;
+  GPtr<GMimeMessage> msg = message_frame(letter, sender, date, message_id, mixed);
+  std::string frame = serialize(msg.get());
+  const std::string boundary = g_mime_multipart_get_boundary(mixed);
+  const std::string close = "\n--" + boundary + "--\n";
+  if (frame.size() < close.size() + 1 || frame.compare(frame.size() - close.size(), close.size(), close) != 0 ||
+      frame[frame.size() - close.size() - 1] != '\n') {
+    return detail::build_mime_gmime(letter, sender, date, message_id);  // a layout this code does not know
+  }
+  frame.resize(frame.size() - close.size() + 1);  // the headers and the blank line after them
+  std::string out = std::move(frame);
+  const std::string text = quoted_printable(letter.body);
+  std::size_t size = out.size() + text.size() + 200 + close.size();
+  for (const letters::Attachment& a : letter.attachments) size += a.bytes.size() * 4 / 3 + a.bytes.size() / 57 + 200;
+  out.reserve(size);
+  const auto open_part = [&] {
+    out += "--";
+    out += boundary;
+    out += '\n';
+  };
+  open_part();
+  out +=
+      "Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: quoted-printable\n"
+      "Content-Disposition: inline\n\n";
+  out += text;
+  for (const letters::Attachment& a : letter.attachments) {
+    out += '\n';
+    open_part();
+    out += "Content-Type: ";
+    out += a.content_type;
+    out += "; name=";
+    out += a.filename;
+    out += "\nContent-Transfer-Encoding: base64\nContent-Disposition: attachment; filename=";
+    out += a.filename;
+    out += "\n\n";
+    out += base64_lines(a.bytes);
+  }
+  out += close;
+  return out;
 }
 
 }  // namespace klartext::delivery

@@ -24,4 +24,11 @@ std::string make_message_id(std::string_view sender_address, core::Timestamp now
 std::string build_mime(const letters::Letter& letter, const Sender& sender, core::Timestamp date,
                        const std::string& message_id);
 
+namespace detail {
+// The same message with every part built and written by GMime: the path for letters with parts
+// build_mime does not splice itself, and the reference its spliced parts are tested against.
+std::string build_mime_gmime(const letters::Letter& letter, const Sender& sender, core::Timestamp date,
+                             const std::string& message_id);
+}  // namespace detail
+
 }  // namespace klartext::delivery

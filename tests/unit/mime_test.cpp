@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <iterator>
+#include <random>
+
 using namespace klartext;
 
 namespace {
@@ -49,4 +52,35 @@ TEST(Mime, MessageIdsAreUnique) {
   const std::string b = delivery::make_message_id("abuse@example.org", now);
   EXPECT_NE(a, b);
   EXPECT_TRUE(a.ends_with("@example.org"));
+}
+
+// build_mime writes plain parts itself; they must be exactly the bytes GMime writes for them: random
+// bodies (umlauts, '=', whitespace at line ends, long lines) and attachments of every base64 tail length
+// and of file names up to the folding limit.
+TEST(Mime, SplicedPartsAreGMimesBytes) {
+  std::mt19937 rng(7);
+  const std::string pool[] = {" ", "\t", "\n", "=", "a", "Z", "\xC3\xBC", "\xE2\x82\xAC", ".", "-", "\xFF", "\x01"};
+  const auto random_text = [&](std::size_t n) {
+    std::string s;
+    for (std::size_t i = 0; i < n; ++i) s += pool[rng() % std::size(pool)];
+    return s;
+  };
+  const auto date = core::Timestamp::from_seconds(1'795'500'000);
+  const delivery::Sender sender{"Abuse Desk", "abuse@example.org", ""};
+  for (int i = 0; i < 300; ++i) {
+    letters::Letter l;
+    l.customer_id = "K-" + std::to_string(i);
+    l.to = {"noc@example.org"};
+    l.subject = i % 2 ? "Sicherheitshinweis zu Ihrem Anschluss" : "Security notice";
+    l.body = random_text(rng() % 400) + "\n";
+    l.case_ids = {std::to_string(i)};
+    const std::size_t files = rng() % 4;
+    for (std::size_t f = 0; f < files; ++f) {
+      const std::string name = "case-" + std::to_string(i) + "-" + std::string(rng() % 40, 'x') + ".csv";
+      l.attachments.push_back({name, f == 2 ? "text/plain" : "text/csv", random_text(1 + rng() % 200)});
+    }
+    const std::string id = "id" + std::to_string(i) + "@example.org";
+    ASSERT_EQ(delivery::build_mime(l, sender, date, id), delivery::detail::build_mime_gmime(l, sender, date, id))
+        << "letter " << i;
+  }
 }

@@ -34,10 +34,7 @@ void run_reports(const ReportsArgs& args) {
     throw CommandFailed("unknown kind '" + args.kind + "' (" + kKinds + ")", 2);
   }
   auto cfg = config::load(global_options().config_path);
-  if (!args.store_path.empty()) {
-    cfg.store_backend = "sqlite";
-    cfg.store_path = args.store_path;
-  }
+  if (!args.store_path.empty()) config::apply_store_option(cfg, args.store_path);
   auto store = store::Store::open(cfg);
   std::vector<store::Report> reports;
   for (auto& r : store->list_reports()) {
@@ -68,7 +65,7 @@ void register_reports(CLI::App& app) {
   auto* cmd = app.add_subcommand("reports",
                                  "List stored reports: kind (abuse report, not a report, unreadable), "
                                  "verdict, events and issues");
-  cmd->add_option("--store", args->store_path, "SQLite store file (overrides the configuration)");
+  cmd->add_option("--store", args->store_path, "SQLite store file or PostgreSQL URI (overrides the configuration)");
   cmd->add_option("--kind", args->kind, std::string("only reports of this kind: ") + kKinds);
   cmd->add_flag("--json", args->json,
                 "JSON Lines: id, received, input, format, detail, kind, verdict, events, issues, "

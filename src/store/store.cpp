@@ -223,7 +223,11 @@ void Store::migrate() {
     if (applied.count(version) != 0) continue;
     auto sql = core::embedded_file(path);
     auto tx = transaction();
-    if (schema_version() >= version) continue;
+    auto& again = conn_->prepare("SELECT 1 FROM schema_migrations WHERE version = ?");
+    again.bind(1, version);
+    const bool done_meanwhile = again.step();
+    again.reset();
+    if (done_meanwhile) continue;
     conn_->exec_script(*sql);
     conn_->prepare("INSERT INTO schema_migrations (version, name, applied) VALUES (?, ?, ?)")
         .bind(1, version)

@@ -357,7 +357,7 @@ TEST_P(StoreTest, CaseQueriesAndUpdates) {
   auto cb = *store_->get_case(b);
   cb.event_count = 7;
   cb.last_seen = core::Timestamp::from_seconds(99);
-  store_->update_case_activity(cb);
+  store_->update_case_events(cb, /*with_state=*/false);
   EXPECT_EQ(store_->get_case(b)->event_count, 7);
   EXPECT_EQ(store_->get_case(b)->last_seen, core::Timestamp::from_seconds(99));
 

@@ -41,7 +41,7 @@ class JsonLinesSink : public formats::Sink {
     events_.end_line();
   }
   std::string* event_json_buffer() override { return &events_.buffer(); }
-  void on_event_json() override { events_.end_line(); }
+  void on_event_json(const core::Classification&) override { events_.end_line(); }
   void on_issue(const formats::ParseIssue& i) override {
     issues_.buffer() += i.to_json();
     issues_.end_line();

@@ -73,7 +73,7 @@ void ParseContext::emit(const core::Event& event) {
 
 void ParseContext::emitted_json(const core::Classification& classification) {
   count(classification);
-  sink_.on_event_json();
+  sink_.on_event_json(classification);
 }
 
 void ParseContext::count(const core::Classification& classification) {

@@ -51,8 +51,9 @@ class Sink {
   // byte-identical to Event::append_json): the buffer to append one event's JSON to, or nullptr
   // to receive Event objects only.
   virtual std::string* event_json_buffer() { return nullptr; }
-  // One event's JSON (no newline) was appended to event_json_buffer().
-  virtual void on_event_json() {}
+  // One event's JSON (no newline) was appended to event_json_buffer(); `classification` is its
+  // classification (sinks that wrap another sink pass it on).
+  virtual void on_event_json(const core::Classification& classification) { (void)classification; }
 };
 
 struct Input {

@@ -33,6 +33,9 @@ struct Evidence {
   std::string header;       // kCsvRow: the header line, without line end
   std::string bytes;        // kCsvRow: the row without line end; kMail: the mail; kText: the record
   std::string source_name;  // report file or mail name, for the attachment's name (may be empty)
+  // kMail: the parts of the mail that are this case's evidence (the events' raw: the lines naming
+  // the address, the report part), quoted inline under the mail's From/Date/Subject; may be empty.
+  std::string excerpt;
 };
 
 // Turns an event's `raw` (header line + row for CSV reports, or the record) into evidence.

@@ -173,6 +173,11 @@ CaseEvidence build_evidence(const Case& c, std::size_t max_inline) {
         out.attachments.push_back({fmt::format("{}-report-{}.eml", base, mails), "message/rfc822", e.bytes});
         if (show) {
           out.inline_text += mail_summary(e.bytes);
+          if (!e.excerpt.empty()) {
+            out.inline_text += "\n";
+            out.inline_text += printable_text(e.excerpt);
+            if (out.inline_text.back() != '\n') out.inline_text += '\n';
+          }
           last_header.clear();
         }
         break;

@@ -50,6 +50,9 @@ std::optional<letters::ProbeMeasurement> confirmed_measurement(store::Store& st,
   return m;
 }
 
+// Inline quotes from one report mail stop growing past this (the mail itself is attached whole).
+constexpr std::size_t kMaxMailExcerpt = 4096;
+
 letters::Case letter_case(store::Store& st, const cases::Case& c, std::size_t max_events,
                           std::map<std::int64_t, std::optional<std::string>>& mail_reports) {
   std::vector<core::Event> events;
@@ -65,7 +68,7 @@ letters::Case letter_case(store::Store& st, const cases::Case& c, std::size_t ma
   letters::Case lc = letters::case_from_events(std::to_string(c.id), events);
   // Reports that came as mails travel as the original mail (message/rfc822), once per report.
   std::vector<letters::Evidence> evidence;
-  std::map<std::int64_t, bool> attached;
+  std::map<std::int64_t, std::size_t> attached;  // report id -> its mail in `evidence`
   for (std::size_t i = 0; i < events.size() && i < lc.evidence.size(); ++i) {
     const std::int64_t rid = report_ids[i];
     auto it = mail_reports.find(rid);
@@ -78,8 +81,17 @@ letters::Case letter_case(store::Store& st, const cases::Case& c, std::size_t ma
       it = mail_reports.emplace(rid, std::move(bytes)).first;
     }
     if (it->second) {
-      if (!attached[rid]) evidence.push_back({letters::EvidenceKind::kMail, {}, *it->second, lc.feed_name});
-      attached[rid] = true;
+      auto [at, first] = attached.emplace(rid, evidence.size());
+      if (first) evidence.push_back({letters::EvidenceKind::kMail, {}, *it->second, lc.feed_name, {}});
+      // The event's own evidence (e.g. the log lines naming the address) is quoted inline; the
+      // whole mail is the attachment.
+      const std::string_view raw = events[i].raw;
+      std::string& excerpt = evidence[at->second].excerpt;
+      if (!raw.empty() && !letters::looks_like_mail(raw) && excerpt.find(raw) == std::string::npos &&
+          excerpt.size() < kMaxMailExcerpt) {
+        excerpt += raw;
+        if (excerpt.back() != '\n') excerpt += '\n';
+      }
     } else {
       evidence.push_back(std::move(lc.evidence[i]));
     }

@@ -25,7 +25,7 @@ struct JsonCollect : Sink {
   }
   void on_issue(const ParseIssue& i) override { issues += i.to_json() + '\n'; }
   std::string* event_json_buffer() override { return fast_ ? &events : nullptr; }
-  void on_event_json() override {
+  void on_event_json(const core::Classification&) override {
     events += '\n';
     ++fast_events;
   }

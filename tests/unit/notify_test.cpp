@@ -145,3 +145,46 @@ TEST_F(NotifyTest, DryRunPrintsAndRecordsNothing) {
   EXPECT_TRUE(store_->notifications().empty());
   EXPECT_EQ(notify_at(now_).letters.size(), 1u);  // still due
 }
+
+TEST_F(NotifyTest, MailReportQuotesTheEventsOwnLinesAndAttachesTheMail) {
+  const std::string mail =
+      "From: Fail2Ban <f2b@web1.example.org>\nTo: abuse@example.net\nSubject: sshd: banned 203.0.113.9\n"
+      "Date: Fri, 27 Nov 2026 10:15:00 +0000\n\nHi,\n\nbanned after 5 attempts:\n"
+      "sshd[1]: Failed password for root from 203.0.113.9 port 40112 ssh2\n";
+  const std::string line = "sshd[1]: Failed password for root from 203.0.113.9 port 40112 ssh2";
+  core::Event e;
+  e.set_classification(core::Classification::of(core::IncidentType::kBruteForce, "ssh"));
+  e.set_source_ip(*core::IpAddress::parse("203.0.113.9"));
+  e.set_time_source(*core::Timestamp::parse("2026-11-27 10:14:51"));
+  e.set("feed.name", "free-text");
+  e.raw = line + "\n";
+  {
+    auto tx = store_->transaction();
+    cases::CaseBook book(*store_, cfg_);
+    const auto rep = store_->add_report(mail, "f2b.eml", now_);
+    const auto case_id = book.case_for("K-1002", e, now_);
+    const auto t = *e.time_source();
+    ASSERT_TRUE(store_->add_event(rep.id, e, e.id(), e.to_json(), t, "K-1002", case_id));
+    book.add_event(case_id, e, t, now_);
+    book.flush();
+    tx.commit();
+  }
+  std::ostringstream out;
+  notify::Options o;
+  o.now = now_;
+  o.dry_run = true;
+  o.dry_run_out = &out;
+  ASSERT_EQ(notify::run(*store_, cfg_, o).letters.size(), 1u);
+  const std::string letter = out.str();
+  // The log line is quoted inline (quoted-printable keeps this ASCII line readable, maybe soft-wrapped).
+  std::string unwrapped;
+  for (std::size_t i = 0; i < letter.size(); ++i) {
+    if (letter.compare(i, 2, "=\n") == 0) {
+      ++i;
+      continue;
+    }
+    unwrapped += letter[i];
+  }
+  EXPECT_NE(unwrapped.find(line), std::string::npos) << letter;
+  EXPECT_NE(letter.find("Content-Type: message/rfc822"), std::string::npos);
+}

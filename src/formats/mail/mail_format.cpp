@@ -1,5 +1,7 @@
 // The mail Format: RFC 5322 sniffing, the linking sink, and routing to the report parsers.
 #include <algorithm>
+#include <array>
+#include <utility>
 
 #include "formats/acns/acns.hpp"
 #include "formats/arf/arf.hpp"
@@ -26,14 +28,25 @@ class LinkingSink : public Sink {
   void on_event(const core::Event& e) override {
     scratch_ = e;
     scratch_.set("extra.mail_input", outer_.input().name);
-    // Hashed on the first event only: most mails make none, and hashing a large one costs.
-    if (sha256_.empty()) sha256_ = core::sha256_hex(outer_.input().data);
-    scratch_.set("extra.mail_sha256", sha256_);
+    scratch_.set("extra.mail_sha256", sha256());
     if (!mail_.message_id.empty()) scratch_.set("extra.mail_message_id", mail_.message_id);
     if (!mail_.subject.empty()) scratch_.set("extra.mail_subject", mail_.subject);
     if (!date_.empty()) scratch_.set("extra.mail_date", date_);
     if (!scratch_.has("feed.provider") && !mail_.from_domain.empty()) scratch_.set("feed.provider", mail_.from_domain);
     outer_.emit(scratch_);
+  }
+  // The fast path of CSV attachments (parse's JSON Lines sink): the serialized event gets the
+  // link members spliced in at their sorted place, the same bytes on_event + append_json give.
+  std::string* event_json_buffer() override { return outer_.event_json_buffer() != nullptr ? &json_ : nullptr; }
+  void on_event_json(const core::Classification& classification) override {
+    std::string* out = outer_.event_json_buffer();
+    if (out == nullptr || !splice_links(*out)) {
+      on_event(core::Event::from_json(json_));  // unusual keys: the general path
+      json_.clear();
+      return;
+    }
+    json_.clear();
+    outer_.emitted_json(classification);
   }
   void on_issue(const ParseIssue& i) override {
     std::string reason = i.reason;
@@ -42,10 +55,90 @@ class LinkingSink : public Sink {
   }
 
  private:
+  // Hashed on the first event only: most mails make none, and hashing a large one costs.
+  const std::string& sha256() {
+    if (sha256_.empty()) sha256_ = core::sha256_hex(outer_.input().data);
+    return sha256_;
+  }
+
+  // The link members, rendered once per mail: `,"key":"value"` in key order.
+  const std::string& link_members() {
+    if (!links_.empty()) return links_;
+    std::array<std::pair<std::string_view, std::string_view>, 5> m = {{{"extra.mail_date", date_},
+                                                                       {"extra.mail_input", outer_.input().name},
+                                                                       {"extra.mail_message_id", mail_.message_id},
+                                                                       {"extra.mail_sha256", sha256()},
+                                                                       {"extra.mail_subject", mail_.subject}}};
+    for (const auto& [key, value] : m) {
+      // As on_event: input and sha256 always, the others when the mail has them.
+      if (value.empty() && key != "extra.mail_input" && key != "extra.mail_sha256") continue;
+      links_ += ",\"";
+      links_ += key;
+      links_ += "\":";
+      core::append_json_string(links_, value);
+    }
+    return links_;
+  }
+
+  // Appends json_ with the link members to `out`. False (nothing appended) when json_ is not a
+  // flat object of sorted members, has no feed.provider, or has a member among the link keys.
+  bool splice_links(std::string& out) {
+    std::string_view j = json_;
+    if (j.size() < 2 || j.front() != '{' || j.back() != '}') return false;
+    constexpr std::string_view kFirst = "extra.mail_date", kLast = "extra.mail_subject";
+    std::size_t insert_at = j.size() - 1;  // before the closing brace unless a later key comes
+    bool provider = false;
+    std::size_t i = 1;
+    while (i < j.size() - 1) {
+      const std::size_t member = i;
+      if (j[i] != '"') return false;
+      const std::size_t key_end = string_end(j, i);
+      if (key_end == std::string_view::npos || key_end + 1 >= j.size() || j[key_end + 1] != ':') return false;
+      const std::string_view key = j.substr(i + 1, key_end - i - 1);
+      if (key.find('\\') != std::string_view::npos) return false;
+      provider = provider || key == "feed.provider";
+      if (key >= kFirst && key <= kLast) return false;  // a link key already there, or between them
+      if (key > kLast && insert_at == j.size() - 1) {
+        if (member == 1) return false;  // no member before the links (never for report rows)
+        insert_at = member - 1;         // before its ','
+      }
+      i = key_end + 2;
+      if (j[i] == '"') {
+        i = string_end(j, i);
+        if (i == std::string_view::npos) return false;
+        ++i;
+      } else {
+        while (i < j.size() - 1 && j[i] != ',') ++i;
+      }
+      if (i < j.size() - 1) {
+        if (j[i] != ',') return false;
+        ++i;
+      }
+    }
+    if (!provider) return false;
+    out.append(j.substr(0, insert_at));
+    out += link_members();
+    out.append(j.substr(insert_at));
+    return true;
+  }
+  // The closing quote of the JSON string that opens at `open`, or npos.
+  static std::size_t string_end(std::string_view j, std::size_t open) {
+    for (std::size_t k = open + 1; k < j.size(); ++k) {
+      if (j[k] == '\\') {
+        ++k;
+      } else if (j[k] == '"') {
+        return k;
+      }
+    }
+    return std::string_view::npos;
+  }
+
   ParseContext& outer_;
   const ParsedMail& mail_;
   std::string sha256_;
   std::string date_;
+  std::string links_;
+  std::string json_;
   core::Event scratch_;
 };
 

@@ -70,6 +70,10 @@ struct ParseOptions {
   std::string schema_path;  // newer Shadowserver schema (intelmq.json format)
   std::string data_dir;     // overrides for embedded data files
   core::Limits limits;
+  // Set by a sink that adds the same members to every event it passes on (the mail format's link to
+  // the original mail): parsers with a JSON fast path render them once per file instead. Called at
+  // most once per file; the general path (Event objects) never sees them.
+  std::function<std::vector<std::pair<std::string, std::string>>()> json_extra_members;
 };
 
 class ParseContext {

@@ -1,6 +1,5 @@
 // The mail Format: RFC 5322 sniffing, the linking sink, and routing to the report parsers.
 #include <algorithm>
-#include <array>
 #include <utility>
 
 #include "formats/acns/acns.hpp"
@@ -35,19 +34,23 @@ class LinkingSink : public Sink {
     if (!scratch_.has("feed.provider") && !mail_.from_domain.empty()) scratch_.set("feed.provider", mail_.from_domain);
     outer_.emit(scratch_);
   }
-  // The fast path of CSV attachments (parse's JSON Lines sink): the serialized event gets the
-  // link members spliced in at their sorted place, the same bytes on_event + append_json give.
-  std::string* event_json_buffer() override { return outer_.event_json_buffer() != nullptr ? &json_ : nullptr; }
-  void on_event_json(const core::Classification& classification) override {
-    std::string* out = outer_.event_json_buffer();
-    if (out == nullptr || !splice_links(*out)) {
-      on_event(core::Event::from_json(json_));  // unusual keys: the general path
-      json_.clear();
-      return;
-    }
-    json_.clear();
-    outer_.emitted_json(classification);
+  // The fast path of CSV attachments (parse's JSON Lines sink): the parser writes into the outer
+  // buffer and renders link_members() itself (ParseOptions::json_extra_members). A mail inside a
+  // mail takes the general path, where the outer mail's link replaces the inner one.
+  std::string* event_json_buffer() override { return nested_ ? nullptr : outer_.event_json_buffer(); }
+  void on_event_json(const core::Classification& classification) override { outer_.emitted_json(classification); }
+  // The members on_event adds, for parsers that serialize events themselves.
+  std::vector<std::pair<std::string, std::string>> link_members() {
+    std::vector<std::pair<std::string, std::string>> m;
+    m.emplace_back("extra.mail_input", outer_.input().name);
+    m.emplace_back("extra.mail_sha256", sha256());
+    if (!mail_.message_id.empty()) m.emplace_back("extra.mail_message_id", mail_.message_id);
+    if (!mail_.subject.empty()) m.emplace_back("extra.mail_subject", mail_.subject);
+    if (!date_.empty()) m.emplace_back("extra.mail_date", date_);
+    return m;
   }
+  void set_nested(bool nested) { nested_ = nested; }
+
   void on_issue(const ParseIssue& i) override {
     std::string reason = i.reason;
     if (i.input != outer_.input().name) reason += " [in " + i.input + "]";
@@ -61,84 +64,11 @@ class LinkingSink : public Sink {
     return sha256_;
   }
 
-  // The link members, rendered once per mail: `,"key":"value"` in key order.
-  const std::string& link_members() {
-    if (!links_.empty()) return links_;
-    std::array<std::pair<std::string_view, std::string_view>, 5> m = {{{"extra.mail_date", date_},
-                                                                       {"extra.mail_input", outer_.input().name},
-                                                                       {"extra.mail_message_id", mail_.message_id},
-                                                                       {"extra.mail_sha256", sha256()},
-                                                                       {"extra.mail_subject", mail_.subject}}};
-    for (const auto& [key, value] : m) {
-      // As on_event: input and sha256 always, the others when the mail has them.
-      if (value.empty() && key != "extra.mail_input" && key != "extra.mail_sha256") continue;
-      links_ += ",\"";
-      links_ += key;
-      links_ += "\":";
-      core::append_json_string(links_, value);
-    }
-    return links_;
-  }
-
-  // Appends json_ with the link members to `out`. False (nothing appended) when json_ is not a
-  // flat object of sorted members, has no feed.provider, or has a member among the link keys.
-  bool splice_links(std::string& out) {
-    std::string_view j = json_;
-    if (j.size() < 2 || j.front() != '{' || j.back() != '}') return false;
-    constexpr std::string_view kFirst = "extra.mail_date", kLast = "extra.mail_subject";
-    std::size_t insert_at = j.size() - 1;  // before the closing brace unless a later key comes
-    bool provider = false;
-    std::size_t i = 1;
-    while (i < j.size() - 1) {
-      const std::size_t member = i;
-      if (j[i] != '"') return false;
-      const std::size_t key_end = string_end(j, i);
-      if (key_end == std::string_view::npos || key_end + 1 >= j.size() || j[key_end + 1] != ':') return false;
-      const std::string_view key = j.substr(i + 1, key_end - i - 1);
-      if (key.find('\\') != std::string_view::npos) return false;
-      provider = provider || key == "feed.provider";
-      if (key >= kFirst && key <= kLast) return false;  // a link key already there, or between them
-      if (key > kLast && insert_at == j.size() - 1) {
-        if (member == 1) return false;  // no member before the links (never for report rows)
-        insert_at = member - 1;         // before its ','
-      }
-      i = key_end + 2;
-      if (j[i] == '"') {
-        i = string_end(j, i);
-        if (i == std::string_view::npos) return false;
-        ++i;
-      } else {
-        while (i < j.size() - 1 && j[i] != ',') ++i;
-      }
-      if (i < j.size() - 1) {
-        if (j[i] != ',') return false;
-        ++i;
-      }
-    }
-    if (!provider) return false;
-    out.append(j.substr(0, insert_at));
-    out += link_members();
-    out.append(j.substr(insert_at));
-    return true;
-  }
-  // The closing quote of the JSON string that opens at `open`, or npos.
-  static std::size_t string_end(std::string_view j, std::size_t open) {
-    for (std::size_t k = open + 1; k < j.size(); ++k) {
-      if (j[k] == '\\') {
-        ++k;
-      } else if (j[k] == '"') {
-        return k;
-      }
-    }
-    return std::string_view::npos;
-  }
-
   ParseContext& outer_;
   const ParsedMail& mail_;
   std::string sha256_;
   std::string date_;
-  std::string links_;
-  std::string json_;
+  bool nested_ = false;
   core::Event scratch_;
 };
 
@@ -344,7 +274,10 @@ void parse_mail(ParseContext& ctx) {
     return;
   }
   LinkingSink sink(ctx, mail);
-  ParseContext inner(sink, ctx.options(), ctx.input(), ctx.depth());
+  ParseOptions options = ctx.options();
+  sink.set_nested(static_cast<bool>(options.json_extra_members));
+  if (!options.json_extra_members) options.json_extra_members = [&sink] { return sink.link_members(); };
+  ParseContext inner(sink, options, ctx.input(), ctx.depth());
   inner.set_format("mail");
   bool is_arf = false;
   bool claimed = xarf::parse_xarf_json_mail(inner, mail) || (is_arf = arf::parse_arf(inner, mail)) ||

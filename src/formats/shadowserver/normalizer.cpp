@@ -307,6 +307,15 @@ void Normalizer::bind() {
   build_json_plan();
 }
 
+void Normalizer::add_json_members(std::vector<std::pair<std::string, std::string>> members) {
+  json_extra_members_ = std::move(members);
+  json_plan_.clear();
+  json_text_.clear();
+  json_resolved_ = nullptr;
+  json_fixed_bytes_ = json_values_ = json_column_uses_ = json_wide_values_ = 0;
+  build_json_plan();
+}
+
 void Normalizer::build_json_plan() {
   // Only files whose events differ per row in column values alone: one classification for the file.
   if (!usable_ || !has_const_taxonomy_ || !has_const_type_ || !has_const_identifier_) return;
@@ -317,6 +326,13 @@ void Normalizer::build_json_plan() {
   if (!r.mapped) return;  // the general path reports it
   core::Event file_fields;
   set_file_fields(file_fields, r);
+  if (!json_extra_members_.empty()) {
+    if (!file_fields.has("feed.provider")) return;  // the wrapping sink would add one
+    for (const auto& [k, v] : json_extra_members_) {
+      if (file_fields.has(k)) return;  // the wrapper's value would replace it: general path
+      file_fields.set(k, v);
+    }
+  }
 
   // Every member the event can have, by key; the plan needs them distinct (the general path lets a
   // later value replace an earlier one of the same key) and apart from the two computed members.

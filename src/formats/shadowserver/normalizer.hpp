@@ -129,6 +129,14 @@ class Normalizer {
 
   void bind();
   void build_json_plan();
+
+ public:
+  // Members every event of the fast path gets besides its own (a wrapping sink's, see
+  // ParseOptions::json_extra_members); rebuilds the plan. Without feed.provider no fast path.
+  void add_json_members(std::vector<std::pair<std::string, std::string>> members);
+
+ private:
+  std::vector<std::pair<std::string, std::string>> json_extra_members_;
   RowContext row_context(const std::vector<std::string_view>& fields) const;
   // Sets the fields that are the same for every row of the file (constants, classification,
   // amplifier facts, feed.*).

@@ -169,6 +169,7 @@ void ShadowserverFormat::parse(ParseContext& ctx) const {
               "schema file");
   }
   Normalizer norm(spec, type, std::move(header), std::string(header_bytes), kb, *classes);
+  if (opt.json_extra_members && ctx.event_json_buffer() != nullptr) norm.add_json_members(opt.json_extra_members());
   for (const Problem& p : norm.file_problems()) ctx.issue(p.code, header_line, header_offset, p.reason, p.excerpt);
 
   core::Event event;

@@ -21,16 +21,10 @@ namespace {
 // counts land in the mail's own summary.
 class LinkingSink : public Sink {
  public:
-  LinkingSink(ParseContext& outer, const ParsedMail& mail) : outer_(outer), mail_(mail) {
-    if (mail.date) date_ = mail.date->to_iso();
-  }
+  LinkingSink(ParseContext& outer, const ParsedMail& mail) : outer_(outer), mail_(mail) {}
   void on_event(const core::Event& e) override {
     scratch_ = e;
-    scratch_.set("extra.mail_input", outer_.input().name);
-    scratch_.set("extra.mail_sha256", sha256());
-    if (!mail_.message_id.empty()) scratch_.set("extra.mail_message_id", mail_.message_id);
-    if (!mail_.subject.empty()) scratch_.set("extra.mail_subject", mail_.subject);
-    if (!date_.empty()) scratch_.set("extra.mail_date", date_);
+    for (const auto& [key, value] : links()) scratch_.set(key, value);
     if (!scratch_.has("feed.provider") && !mail_.from_domain.empty()) scratch_.set("feed.provider", mail_.from_domain);
     outer_.emit(scratch_);
   }
@@ -40,15 +34,7 @@ class LinkingSink : public Sink {
   std::string* event_json_buffer() override { return nested_ ? nullptr : outer_.event_json_buffer(); }
   void on_event_json(const core::Classification& classification) override { outer_.emitted_json(classification); }
   // The members on_event adds, for parsers that serialize events themselves.
-  std::vector<std::pair<std::string, std::string>> link_members() {
-    std::vector<std::pair<std::string, std::string>> m;
-    m.emplace_back("extra.mail_input", outer_.input().name);
-    m.emplace_back("extra.mail_sha256", sha256());
-    if (!mail_.message_id.empty()) m.emplace_back("extra.mail_message_id", mail_.message_id);
-    if (!mail_.subject.empty()) m.emplace_back("extra.mail_subject", mail_.subject);
-    if (!date_.empty()) m.emplace_back("extra.mail_date", date_);
-    return m;
-  }
+  std::vector<std::pair<std::string, std::string>> link_members() { return links(); }
   void set_nested(bool nested) { nested_ = nested; }
 
   void on_issue(const ParseIssue& i) override {
@@ -58,16 +44,21 @@ class LinkingSink : public Sink {
   }
 
  private:
-  // Hashed on the first event only: most mails make none, and hashing a large one costs.
-  const std::string& sha256() {
-    if (sha256_.empty()) sha256_ = core::sha256_hex(outer_.input().data);
-    return sha256_;
+  // The link to the original mail, the same for every event; built on the first event only: most
+  // mails make none, and hashing a large one costs.
+  const std::vector<std::pair<std::string, std::string>>& links() {
+    if (!links_.empty()) return links_;
+    links_.emplace_back("extra.mail_input", outer_.input().name);
+    links_.emplace_back("extra.mail_sha256", core::sha256_hex(outer_.input().data));
+    if (!mail_.message_id.empty()) links_.emplace_back("extra.mail_message_id", mail_.message_id);
+    if (!mail_.subject.empty()) links_.emplace_back("extra.mail_subject", mail_.subject);
+    if (mail_.date) links_.emplace_back("extra.mail_date", mail_.date->to_iso());
+    return links_;
   }
 
   ParseContext& outer_;
   const ParsedMail& mail_;
-  std::string sha256_;
-  std::string date_;
+  std::vector<std::pair<std::string, std::string>> links_;
   bool nested_ = false;
   core::Event scratch_;
 };

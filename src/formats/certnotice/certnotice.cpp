@@ -42,11 +42,11 @@ const std::vector<Phrase>& phrases(const std::string& data_dir) {
 }
 
 bool is_ip_column(std::string_view name) {
-  std::string n = lower(trim(name));
+  std::string_view n = trim(name);  // compared caseless: checked for every cell of every line with a separator
   for (std::string_view k :
        {"ip", "ip address", "ip_address", "ipaddress", "ip-address", "ip-adresse", "src_ip", "source_ip", "source ip",
         "source", "src", "ip adresse", "host ip", "address", "client_ip", "source.ip", "src_addr", "source_address"}) {
-    if (n == k) return true;
+    if (mail::iequals(n, k)) return true;
   }
   return false;
 }
@@ -103,59 +103,96 @@ std::string field_key(std::string_view column) {
   return "extra." + k;
 }
 
-// Applies one column value to the event; returns true for a malware-family column with a value.
-bool apply_column(core::Event& e, std::string_view column, std::string_view value) {
+enum class ColumnKind : std::uint8_t {
+  kIp,
+  kTime,
+  kSourcePort,
+  kDestinationPort,
+  kDestinationIp,
+  kAsn,
+  kFqdn,
+  kUrl,
+  kProtocol,
+  kReportedClass,
+  kMalware,
+  kOther
+};
+
+// What a column name means, worked out once per table header (not once per cell).
+struct Column {
+  ColumnKind kind = ColumnKind::kOther;
+  std::string key;  // the event key for kReportedClass, kOther and a kTime value that is no time
+};
+
+Column column_of(std::string_view column) {
   std::string c = lower(trim(column));
-  value = trim(value);
-  if (value.empty()) return false;
-  if (is_ip_column(c)) return false;
+  Column col;
+  if (is_ip_column(c)) {
+    col.kind = ColumnKind::kIp;
+    return col;
+  }
   if (c.starts_with("timestamp") || c == "time" || c == "date" || c == "first_seen" || c == "last_seen" ||
       c == "datetime") {
-    if (auto t = core::Timestamp::parse(value)) {
-      if (!e.time_source()) e.set_time_source(*t);
-      return false;
-    }
-  }
-  if (c == "source_port" || c == "src_port" || c == "sport" || c == "port" || c == "srcport") {
-    if (auto p = parse_port(value)) e.set_source_port(*p);
-    return false;
-  }
-  if (c == "destination_port" || c == "dst_port" || c == "dport" || c == "dstport") {
-    if (auto p = parse_port(value)) e.set_destination_port(*p);
-    return false;
-  }
-  if (c == "dst_ip" || c == "destination_ip" || c == "dest_ip") {
-    if (auto ip = core::IpAddress::parse(value)) e.set_destination_ip(*ip);
-    return false;
-  }
-  if (c == "asn" || c == "as") {
-    e.set("source.asn", value, core::JsonKind::kString);
-    return false;
-  }
-  if (c == "hostname" || c == "host" || c == "fqdn" || c == "domain") {
-    e.set("source.fqdn", value);
-    return false;
-  }
-  if (c == "url") {
-    e.set("source.url", value);
-    return false;
-  }
-  if (c == "proto" || c == "protocol") {
-    e.set("protocol.transport", lower(value));
-    return false;
-  }
-  if (c == "classification_taxonomy" || c == "classification.taxonomy" || c == "classification_type" ||
-      c == "classification.type" || c == "classification_identifier" || c == "classification.identifier") {
+    col.kind = ColumnKind::kTime;
+  } else if (c == "source_port" || c == "src_port" || c == "sport" || c == "port" || c == "srcport") {
+    col.kind = ColumnKind::kSourcePort;
+  } else if (c == "destination_port" || c == "dst_port" || c == "dport" || c == "dstport") {
+    col.kind = ColumnKind::kDestinationPort;
+  } else if (c == "dst_ip" || c == "destination_ip" || c == "dest_ip") {
+    col.kind = ColumnKind::kDestinationIp;
+  } else if (c == "asn" || c == "as") {
+    col.kind = ColumnKind::kAsn;
+  } else if (c == "hostname" || c == "host" || c == "fqdn" || c == "domain") {
+    col.kind = ColumnKind::kFqdn;
+  } else if (c == "url") {
+    col.kind = ColumnKind::kUrl;
+  } else if (c == "proto" || c == "protocol") {
+    col.kind = ColumnKind::kProtocol;
+  } else if (c == "classification_taxonomy" || c == "classification.taxonomy" || c == "classification_type" ||
+             c == "classification.type" || c == "classification_identifier" || c == "classification.identifier") {
+    col.kind = ColumnKind::kReportedClass;
     std::string key = c;
     std::replace(key.begin(), key.end(), '_', '.');
-    e.set("extra.reported_" + key.substr(15), value);  // kept; validated in classify_row
-    return false;
+    col.key = "extra.reported_" + key.substr(15);  // kept; validated in classify_row
+    return col;
+  } else if (c == "malware" || c == "infection" || c == "botnet" || c == "malware_family") {
+    col.kind = ColumnKind::kMalware;
+    return col;
   }
-  if (c == "malware" || c == "infection" || c == "botnet" || c == "malware_family") {
-    e.set("malware.name", lower(value));
-    return true;
+  col.key = field_key(c);
+  return col;
+}
+
+// Applies one column value to the event; returns true for a malware-family column with a value.
+bool apply_column(core::Event& e, const Column& column, std::string_view value) {
+  value = trim(value);
+  if (value.empty()) return false;
+  switch (column.kind) {
+    case ColumnKind::kIp: return false;
+    case ColumnKind::kTime:
+      if (auto t = core::Timestamp::parse(value)) {
+        if (!e.time_source()) e.set_time_source(*t);
+        return false;
+      }
+      break;  // not a time: kept under its own name
+    case ColumnKind::kSourcePort:
+      if (auto p = parse_port(value)) e.set_source_port(*p);
+      return false;
+    case ColumnKind::kDestinationPort:
+      if (auto p = parse_port(value)) e.set_destination_port(*p);
+      return false;
+    case ColumnKind::kDestinationIp:
+      if (auto ip = core::IpAddress::parse(value)) e.set_destination_ip(*ip);
+      return false;
+    case ColumnKind::kAsn: e.set("source.asn", value, core::JsonKind::kString); return false;
+    case ColumnKind::kFqdn: e.set("source.fqdn", value); return false;
+    case ColumnKind::kUrl: e.set("source.url", value); return false;
+    case ColumnKind::kProtocol: e.set("protocol.transport", lower(value)); return false;
+    case ColumnKind::kReportedClass: e.set(column.key, value); return false;
+    case ColumnKind::kMalware: e.set("malware.name", lower(value)); return true;
+    case ColumnKind::kOther: break;
   }
-  e.set(field_key(c), value);
+  e.set(column.key, value);
   return false;
 }
 
@@ -227,7 +264,7 @@ bool parse_notice_text(ParseContext& ctx, std::string_view subject, std::string_
     std::string_view line = line_at(text, pos);
     char sep = 0;
     for (char s : {',', ';', '\t', '|'}) {
-      if (std::count(line.begin(), line.end(), s) >= 1) {
+      if (line.find(s) != std::string_view::npos) {
         sep = s;
         break;
       }
@@ -256,6 +293,9 @@ bool parse_notice_text(ParseContext& ctx, std::string_view subject, std::string_
       }
     }
     if (ip_col == header.size() || header.size() < 2) continue;
+    std::vector<Column> columns;
+    columns.reserve(header.size());
+    for (std::string_view h : header) columns.push_back(column_of(h));
     std::string header_line(line);
     std::size_t rows_pos = pos;
     while (rows_pos < text.size() && n < kMaxRows) {
@@ -276,7 +316,7 @@ bool parse_notice_text(ParseContext& ctx, std::string_view subject, std::string_
       e.set_source_ip(*ip);
       bool malware = false;
       for (std::size_t i = 0; i < cells.size(); ++i) {
-        if (i != ip_col) malware = apply_column(e, header[i], cells[i]) || malware;
+        if (i != ip_col) malware = apply_column(e, columns[i], cells[i]) || malware;
       }
       e.raw = header_line + "\n" + std::string(row);
       emit(e, malware);
@@ -304,7 +344,7 @@ bool parse_notice_text(ParseContext& ctx, std::string_view subject, std::string_
       core::Event e = mail::new_event(mail, "cert-notice");
       e.set_source_ip(*ip);
       bool malware = false;
-      for (const auto& f : fields) malware = apply_column(e, f.name, f.value) || malware;
+      for (const auto& f : fields) malware = apply_column(e, column_of(f.name), f.value) || malware;
       e.raw = std::string(trim(para));
       emit(e, malware);
     }
@@ -315,7 +355,7 @@ bool parse_notice_text(ParseContext& ctx, std::string_view subject, std::string_
 }
 
 bool parse_cert_notice(ParseContext& ctx, const mail::ParsedMail& mail) {
-  std::string text = mail::mail_text(mail, false);
+  const std::string& text = mail::mail_text(mail, false);
   return parse_notice_text(ctx, mail.subject, text, mail);
 }
 

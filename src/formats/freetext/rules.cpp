@@ -93,12 +93,14 @@ Feature parse_feature(const std::string& s, const std::string& rule) {
   throw std::runtime_error("rule " + rule + ": unknown feature '" + s + "'");
 }
 
+// Bounded: the first lines carry the pattern if any do (logs repeat themselves).
+constexpr std::size_t kMaxEvidenceLines = 500;
+
 bool any_line(const Regex& r, const std::vector<std::string_view>& lines) {
-  // Bounded: the first lines carry the pattern if any do (logs repeat themselves).
   std::size_t n = 0;
   for (std::string_view l : lines) {
     if (r.search(l)) return true;
-    if (++n >= 500) break;
+    if (++n >= kMaxEvidenceLines) break;
   }
   return false;
 }
@@ -151,19 +153,22 @@ RuleSet parse_rules(std::string_view yaml_text) {
     }
     set.rules.push_back(std::move(rule));
   }
-  // The prefilter serves the patterns that run over the whole text (subject and text scope, vetoes).
-  auto attach = [&set](Regex& r) {
+  // The prefilter serves every pattern: the ones over the whole text (subject and text scope,
+  // vetoes) with a scan of the text, the line-scoped ones with a scan of an address's lines.
+  std::map<std::string, std::uint32_t, std::less<>> share_ids;
+  auto attach = [&set, &share_ids](Regex& r) {
     std::vector<std::uint32_t> ids;
     for (const std::string& l : r.literals()) ids.push_back(set.literals.add(l));
     r.set_literal_ids(std::move(ids));
+    auto [it, inserted] = share_ids.try_emplace(r.pattern(), static_cast<std::uint32_t>(share_ids.size()));
+    r.set_share_id(it->second);
   };
   for (Rule& r : set.rules) {
     for (Regex& v : r.veto) attach(v);
     for (auto& p : r.words) attach(p.regex);
-    for (auto& p : r.evidence) {
-      if (p.scope != Scope::kLines) attach(p.regex);
-    }
+    for (auto& p : r.evidence) attach(p.regex);
   }
+  set.distinct_patterns = share_ids.size();
   set.literals.build();
   return set;
 }
@@ -178,28 +183,38 @@ const RuleSet& rules_for(const std::string& data_dir) {
 }
 
 Classifier::Classifier(const RuleSet& rules, std::string_view subject, std::string_view text)
-    : rules_(rules), words_(rules.rules.size()), text_ev_(rules.rules.size()), vetoed_(rules.rules.size()) {
+    : rules_(rules),
+      words_(rules.rules.size()),
+      text_ev_(rules.rules.size()),
+      vetoed_(rules.rules.size()),
+      subject_memo_(rules.distinct_patterns, -1),
+      text_memo_(rules.distinct_patterns, -1) {
   // One scan serves both scopes (a literal spanning the joint only makes a pattern run).
   std::string both(subject);
   both += '\n';
   both += text;
   rules.literals.scan(prefilter_fold(both), found_);
-  auto matches = [this](const Regex& r, std::string_view s) { return r.may_match(found_) && r.search(s); };
+  auto matches = [&](const Regex& r, Scope scope) {
+    bool in_subject = scope == Scope::kSubject;
+    std::int8_t& memo = (in_subject ? subject_memo_ : text_memo_)[r.share_id()];
+    if (memo < 0) memo = r.may_match(found_) && r.search(in_subject ? subject : text) ? 1 : 0;
+    return memo == 1;
+  };
   for (std::size_t i = 0; i < rules.rules.size(); ++i) {
     const Rule& r = rules.rules[i];
     for (const Regex& v : r.veto) {
-      if (matches(v, text)) vetoed_[i] = true;
+      if (matches(v, Scope::kText)) vetoed_[i] = true;
     }
     if (vetoed_[i]) continue;
     double w = 0;
     for (const auto& p : r.words) {
-      if (matches(p.regex, p.scope == Scope::kSubject ? subject : text)) w += p.weight;
+      if (matches(p.regex, p.scope)) w += p.weight;
     }
     words_[i] = capped(w);
     double e = 0;
     for (const auto& p : r.evidence) {
       if (p.scope == Scope::kLines) continue;
-      if (matches(p.regex, p.scope == Scope::kSubject ? subject : text)) e += p.weight;
+      if (matches(p.regex, p.scope)) e += p.weight;
     }
     text_ev_[i] = e;
   }
@@ -207,12 +222,25 @@ Classifier::Classifier(const RuleSet& rules, std::string_view subject, std::stri
 
 Verdict Classifier::classify(const Evidence& ev) const {
   Verdict v;
+  // The literals of the lines the patterns will search (a literal spanning two lines only makes a
+  // pattern run), and each distinct line pattern searched once.
+  std::string lines;
+  for (std::size_t n = 0; n < ev.lines.size() && n < kMaxEvidenceLines; ++n) {
+    lines += ev.lines[n];
+    lines += '\n';
+  }
+  std::vector<std::uint8_t> found;
+  rules_.literals.scan(prefilter_fold(lines), found);
+  std::vector<std::int8_t> memo(rules_.distinct_patterns, -1);
   for (std::size_t i = 0; i < rules_.rules.size(); ++i) {
     if (vetoed_[i]) continue;
     const Rule& r = rules_.rules[i];
     double e = text_ev_[i];
     for (const auto& p : r.evidence) {
-      if (p.scope == Scope::kLines && any_line(p.regex, ev.lines)) e += p.weight;
+      if (p.scope != Scope::kLines) continue;
+      std::int8_t& m = memo[p.regex.share_id()];
+      if (m < 0) m = p.regex.may_match(found) && any_line(p.regex, ev.lines) ? 1 : 0;
+      if (m == 1) e += p.weight;
     }
     for (const auto& f : r.features) {
       std::uint64_t value = f.feature == Feature::kDistinctDestinationPorts ? ev.distinct_destination_ports

@@ -29,6 +29,10 @@ class Regex {
   // The prefilter: the literals one of which every match contains (empty: always run).
   const std::vector<std::string>& literals() const { return literals_; }
   void set_literal_ids(std::vector<std::uint32_t> ids) { literal_ids_ = std::move(ids); }
+  // Patterns with the same text share one id (RuleSet::distinct_patterns): a report's text is
+  // searched once per distinct pattern, however many rules list it.
+  std::uint32_t share_id() const { return share_id_; }
+  void set_share_id(std::uint32_t id) { share_id_ = id; }
   // False only when the prefilter proves no match: none of the literals occurs in the text that
   // `found` (LiteralSet::scan over the folded text) was computed from.
   bool may_match(const std::vector<std::uint8_t>& found) const {
@@ -45,6 +49,7 @@ class Regex {
   std::string pattern_;
   std::vector<std::string> literals_;
   std::vector<std::uint32_t> literal_ids_;
+  std::uint32_t share_id_ = 0;
 };
 
 enum class Scope : std::uint8_t { kLines, kText, kSubject };
@@ -85,8 +90,9 @@ struct RuleSet {
   // A line that singles out the URL it names ("Phishing URL: ..."); without one a URL stays undetermined.
   std::unique_ptr<Regex> url_report_line;
   std::unique_ptr<Regex> url_report_heading;  // "Phishing URLs:" singles out the URLs below it
-  // The literals of every text- and subject-scoped pattern and veto (see Regex::may_match).
+  // The literals of every pattern and veto (see Regex::may_match).
   LiteralSet literals;
+  std::size_t distinct_patterns = 0;  // share ids of the rules' patterns are below this
 };
 
 // Parses the YAML rules text; throws std::runtime_error naming the rule and field on bad input.
@@ -128,6 +134,8 @@ class Classifier {
   std::vector<double> text_ev_;  // text-scoped evidence per rule
   std::vector<bool> vetoed_;
   std::vector<std::uint8_t> found_;  // literals occurring in the text (LiteralSet::scan)
+  // Results per share id over the subject and over the text: -1 not yet searched, else 0/1.
+  std::vector<std::int8_t> subject_memo_, text_memo_;
 };
 
 }  // namespace klartext::formats::freetext

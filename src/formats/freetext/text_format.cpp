@@ -5,6 +5,7 @@
 #include "core/event.hpp"
 #include "formats/freetext/extract.hpp"
 #include "formats/freetext/freetext.hpp"
+#include "formats/mail/mail.hpp"
 
 namespace klartext::formats {
 namespace freetext::detail {
@@ -142,6 +143,8 @@ class TextFormat final : public Format {
   std::string_view name() const override { return "text"; }
 
   int sniff(const Input& input) const override {
+    // A mail scores at least 60, more than this reader ever gives: skip the address search.
+    if (mail::mail_format().sniff(input) > 0) return 0;
     std::string_view head = input.data.substr(0, 64 << 10);
     if (!looks_textual(head)) return 0;
     const std::string& n = input.filename_hint.empty() ? input.name : input.filename_hint;

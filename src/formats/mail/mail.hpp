@@ -24,7 +24,8 @@ void set_event_time(core::Event& e, std::optional<core::Timestamp> t, const Pars
 
 // The readable text of a mail: text/plain parts (HTML converted when there is no plain text),
 // excluding parts of attached original messages when `include_attached_messages` is false.
-std::string mail_text(const ParsedMail& mail, bool include_attached_messages = true);
+// Built once per mail and flag (cached in `mail`).
+const std::string& mail_text(const ParsedMail& mail, bool include_attached_messages = true);
 std::string html_to_text(std::string_view html);
 
 // Verdict for mails that are not abuse reports ("dmarc-aggregate", "delivery-status",

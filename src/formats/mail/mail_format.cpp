@@ -1,5 +1,6 @@
 // The mail Format: RFC 5322 sniffing, the linking sink, and routing to the report parsers.
 #include <algorithm>
+#include <cstring>
 #include <utility>
 
 #include "formats/acns/acns.hpp"
@@ -179,24 +180,49 @@ void set_event_time(core::Event& e, std::optional<core::Timestamp> t, const Pars
   }
 }
 
+namespace {
+
+// Offset of the first case-insensitive occurrence of `lower_needle` (lower case) in `hay`, npos when none.
+std::size_t ifind(std::string_view hay, std::string_view lower_needle) {
+  if (lower_needle.empty() || hay.size() < lower_needle.size()) return std::string_view::npos;
+  const std::size_t last = hay.size() - lower_needle.size();
+  for (std::size_t i = 0; i <= last; ++i) {
+    const void* p = std::memchr(hay.data() + i, lower_needle[0], last + 1 - i);
+    if (p == nullptr) return std::string_view::npos;  // the needles start with '<': no case to fold
+    i = static_cast<std::size_t>(static_cast<const char*>(p) - hay.data());
+    if (iequals(hay.substr(i, lower_needle.size()), lower_needle)) return i;
+  }
+  return std::string_view::npos;
+}
+
+}  // namespace
+
 std::string html_to_text(std::string_view html) {
   std::string out;
   out.reserve(html.size() / 2);
   bool in_tag = false;
   std::size_t i = 0;
   while (i < html.size()) {
-    char c = html[i];
     if (in_tag) {
-      if (c == '>') in_tag = false;
-      ++i;
+      std::size_t gt = html.find('>', i);
+      if (gt == std::string_view::npos) break;
+      in_tag = false;
+      i = gt + 1;
       continue;
     }
+    // Plain text up to the next tag or entity in one append.
+    std::size_t special = html.find_first_of("<&", i);
+    if (special == std::string_view::npos) special = html.size();
+    out.append(html.substr(i, special - i));
+    i = special;
+    if (i >= html.size()) break;
+    char c = html[i];
     if (c == '<') {
       std::string_view rest = html.substr(i);
       for (std::string_view skip : {"<style", "<script", "<STYLE", "<SCRIPT"}) {
         if (rest.starts_with(skip)) {
           std::string close = "</" + lower(skip.substr(1));
-          std::size_t end = lower(rest.substr(0, std::min<std::size_t>(rest.size(), 200000))).find(close);
+          std::size_t end = ifind(rest.substr(0, std::min<std::size_t>(rest.size(), 200000)), close);
           i += end == std::string::npos ? rest.size() : end;
           break;
         }
@@ -210,27 +236,28 @@ std::string html_to_text(std::string_view html) {
       ++i;
       continue;
     }
-    if (c == '&') {
-      static constexpr std::pair<std::string_view, std::string_view> kEntities[] = {
-          {"&nbsp;", " "}, {"&amp;", "&"}, {"&lt;", "<"}, {"&gt;", ">"}, {"&quot;", "\""}, {"&#39;", "'"}};
-      bool done = false;
-      for (auto [ent, rep] : kEntities) {
-        if (html.substr(i).starts_with(ent)) {
-          out += rep;
-          i += ent.size();
-          done = true;
-          break;
-        }
+    // c == '&'
+    static constexpr std::pair<std::string_view, std::string_view> kEntities[] = {
+        {"&nbsp;", " "}, {"&amp;", "&"}, {"&lt;", "<"}, {"&gt;", ">"}, {"&quot;", "\""}, {"&#39;", "'"}};
+    bool done = false;
+    for (auto [ent, rep] : kEntities) {
+      if (html.substr(i).starts_with(ent)) {
+        out += rep;
+        i += ent.size();
+        done = true;
+        break;
       }
-      if (done) continue;
     }
+    if (done) continue;
     out += c;
     ++i;
   }
   return out;
 }
 
-std::string mail_text(const ParsedMail& mail, bool include_attached_messages) {
+const std::string& mail_text(const ParsedMail& mail, bool include_attached_messages) {
+  std::optional<std::string>& cached = mail.text_cache[include_attached_messages ? 1 : 0];
+  if (cached) return *cached;
   std::string plain, html;
   int message_depth = 1 << 20;  // depth of the innermost attached message we are inside
   for (const auto& p : mail.parts) {
@@ -249,7 +276,8 @@ std::string mail_text(const ParsedMail& mail, bool include_attached_messages) {
       html += html_to_text(p.body);
     }
   }
-  return plain.empty() ? html : plain;
+  cached = plain.empty() ? std::move(html) : std::move(plain);
+  return *cached;
 }
 
 void parse_mail(ParseContext& ctx) {
@@ -282,7 +310,7 @@ void parse_mail(ParseContext& ctx) {
       ctx.set_kind(InputKind::kNotAReport);
       return;
     }
-    std::string text = mail_text(mail);
+    const std::string& text = mail_text(mail);
     freetext::TextReport report;
     report.subject = mail.subject;
     report.body = text;

@@ -54,6 +54,8 @@ struct ParsedMail {
   std::string content_type;  // top-level, lowercased
   std::vector<MimePart> parts;
   bool parsed = false;  // GMime could build a message
+  // mail_text() with and without attached messages, built on first use: several detectors read it.
+  mutable std::optional<std::string> text_cache[2];
 };
 
 // Parses a mail with GMime. Limit hits and structural problems become issues on `ctx`; the mail

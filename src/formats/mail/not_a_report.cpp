@@ -74,7 +74,7 @@ std::string detect_not_a_report(const ParsedMail& mail) {
 }
 
 std::string detect_acknowledgement(const ParsedMail& mail) {
-  std::string text = mail_text(mail, false);
+  const std::string& text = mail_text(mail, false);
   std::string_view head = std::string_view(text).substr(0, 1500);
   std::string_view subject = mail.subject;
   // Phrases that acknowledge receipt of *our* message. "A ticket has been created" alone is not

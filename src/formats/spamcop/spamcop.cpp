@@ -129,7 +129,7 @@ bool parse_spamcop(ParseContext& ctx, const mail::ParsedMail& mail) {
     }
     if (!marker) return false;
   }
-  std::string text = mail::mail_text(mail);
+  const std::string& text = mail::mail_text(mail);
   return parse_text(ctx, mail, text);
 }
 

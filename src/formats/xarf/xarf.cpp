@@ -166,7 +166,7 @@ std::optional<core::IpAddress> ip_for_url(const mail::ParsedMail& mail, std::str
   std::string_view host = url.substr(scheme == std::string_view::npos ? 0 : scheme + 3);
   host = host.substr(0, host.find_first_of("/:?#"));
   if (host.size() < 4 || mail.parts.empty()) return std::nullopt;
-  std::string text = mail::mail_text(mail, false);
+  const std::string& text = mail::mail_text(mail, false);
   std::size_t pos = 0;
   while (pos < text.size()) {
     std::size_t eol = text.find('\n', pos);

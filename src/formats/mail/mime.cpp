@@ -84,6 +84,8 @@ class Walker {
         gint64 encoded = src != nullptr ? g_mime_stream_length(src) : 0;
         if (encoded > 0 && static_cast<std::uint64_t>(encoded) > ctx_.limits().max_attachment_bytes) {
           attachment_too_big(part);
+        } else if (!GMIME_IS_TEXT_PART(obj) && is_signed_media(part, content, src)) {
+          part.content_skipped = true;
         } else if (GMIME_IS_TEXT_PART(obj)) {
           part.body = take(g_mime_text_part_get_text(GMIME_TEXT_PART(obj)));
         } else {
@@ -115,6 +117,44 @@ class Walker {
       const char* d = g_mime_content_disposition_get_disposition(cd);
       part.attachment = d != nullptr && g_ascii_strcasecmp(d, "attachment") == 0;
     }
+  }
+
+  // A named image/PNG, JPEG, GIF or PDF part whose encoded content starts with the signature of
+  // that format (checked on the base64 or plain bytes, so nothing is decoded). Such a part can be
+  // no report: the attachment readers want archives, XML, JSON or CSV (a ".csv" name is read as
+  // CSV whatever its type, so those are still decoded).
+  static bool is_signed_media(const MimePart& part, GMimeDataWrapper* content, GMimeStream* src) {
+    if (src == nullptr || (part.filename.empty() && !part.attachment)) return false;
+    std::string_view name = part.filename;
+    if (name.size() >= 4 && iequals(name.substr(name.size() - 4), ".csv")) return false;
+    struct Signature {
+      std::string_view type, plain, base64;
+    };
+    static constexpr Signature kSignatures[] = {
+        {"image/png", "\x89PNG\r\n\x1a\n", "iVBORw0KGgo"},
+        {"image/jpeg", "\xff\xd8\xff", "/9j/"},
+        {"image/gif", "GIF8", "R0lGOD"},
+        {"application/pdf", "%PDF-", "JVBERi0"},
+    };
+    const Signature* sig = nullptr;
+    for (const Signature& s : kSignatures) {
+      if (part.content_type == s.type) sig = &s;
+    }
+    if (sig == nullptr) return false;
+    std::string_view want;
+    switch (g_mime_data_wrapper_get_encoding(content)) {
+      case GMIME_CONTENT_ENCODING_BASE64: want = sig->base64; break;
+      case GMIME_CONTENT_ENCODING_DEFAULT:
+      case GMIME_CONTENT_ENCODING_7BIT:
+      case GMIME_CONTENT_ENCODING_8BIT:
+      case GMIME_CONTENT_ENCODING_BINARY: want = sig->plain; break;
+      default: return false;  // quoted-printable, uuencode: decoded as before
+    }
+    char head[16];
+    g_mime_stream_reset(src);
+    gssize n = g_mime_stream_read(src, head, want.size());
+    g_mime_stream_reset(src);
+    return n == static_cast<gssize>(want.size()) && std::string_view(head, want.size()) == want;
   }
 
   void attachment_too_big(const MimePart& part) {

@@ -39,6 +39,9 @@ struct MimePart {
   bool is_message = false;   // message/rfc822 container: body holds the whole embedded mail
   std::string headers;       // the part's own header block as text
   std::string body;          // decoded content; text/* converted to UTF-8
+  // An attached image or PDF whose first bytes are that format's signature: not decoded (body
+  // empty), since no report format reads one; decoding them was the largest cost of a mail.
+  bool content_skipped = false;
   bool is_text() const { return content_type.starts_with("text/"); }
 };
 

@@ -90,9 +90,9 @@ class AcnsFormat final : public Format {
  public:
   std::string_view name() const override { return "acns"; }
   int sniff(const Input& input) const override {
-    if (mail::mail_format().sniff(input) > 0) return 0;
     std::string_view head = trim(input.data.substr(0, 4096));
-    return head.starts_with("<") && head.find("<Infringement") != std::string_view::npos ? 80 : 0;
+    if (!head.starts_with("<") || head.find("<Infringement") == std::string_view::npos) return 0;
+    return mail::mail_format().sniff(input) > 0 ? 0 : 80;
   }
   void parse(ParseContext& ctx) const override {
     mail::ParsedMail none;

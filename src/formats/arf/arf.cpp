@@ -191,6 +191,7 @@ bool parse_arf(ParseContext& ctx, const mail::ParsedMail& mail) {
     // Mislabelled senders: a text part whose header block starts with Feedback-Type.
     for (const auto& p : mail.parts) {
       if (!p.is_text() || p.body.size() > (64 << 10)) continue;
+      if (!mail::icontains(p.body, "Feedback-Type")) continue;  // the field must be there: skip the parse
       auto f = mail::parse_header_block(p.body);
       if (!f.empty() && iequals(f.front().name, "Feedback-Type") && !header(f, "Version").empty()) {
         report = &p;
@@ -223,7 +224,9 @@ class ArfFormat final : public Format {
  public:
   std::string_view name() const override { return "arf"; }
   int sniff(const Input& input) const override {
-    auto f = mail::parse_header_block(input.data.substr(0, 4096));
+    std::string_view head = input.data.substr(0, 4096);
+    if (!icontains(head, "Feedback-Type")) return 0;  // the first field's name: skip the parse
+    auto f = mail::parse_header_block(head);
     return !f.empty() && iequals(f.front().name, "Feedback-Type") ? 80 : 0;
   }
   void parse(ParseContext& ctx) const override {

@@ -371,46 +371,55 @@ std::vector<std::string> required_literals(std::string_view pattern) {
   return out;
 }
 
-std::string prefilter_fold(std::string_view text) {
-  std::string out;
-  out.resize(text.size());
-  std::size_t o = 0;
+namespace {
+
+// Calls emit(byte) for each byte of the folded form of `text` (prefilter_fold), so a scan can
+// fold as it goes instead of building the folded copy.
+template <class Emit>
+void fold_each(std::string_view text, Emit&& emit) {
   for (std::size_t i = 0; i < text.size(); ++i) {
     auto c = static_cast<unsigned char>(text[i]);
     if (c == 0xE2 && i + 2 < text.size() && static_cast<unsigned char>(text[i + 1]) == 0x84 &&
         static_cast<unsigned char>(text[i + 2]) == 0xAA) {
-      out[o++] = 'k';  // U+212A KELVIN SIGN
+      emit('k');  // U+212A KELVIN SIGN
       i += 2;
     } else if (c == 0xC5 && i + 1 < text.size() && static_cast<unsigned char>(text[i + 1]) == 0xBF) {
-      out[o++] = 's';  // U+017F LATIN SMALL LETTER LONG S
+      emit('s');  // U+017F LATIN SMALL LETTER LONG S
       ++i;
     } else if (c == 0xE2 && i + 2 < text.size() && static_cast<unsigned char>(text[i + 1]) == 0x84 &&
                static_cast<unsigned char>(text[i + 2]) == 0xAB) {
-      out[o++] = static_cast<char>(0xC3);  // U+212B ANGSTROM SIGN = å
-      out[o++] = static_cast<char>(0xA5);
+      emit(static_cast<char>(0xC3));  // U+212B ANGSTROM SIGN = å
+      emit(static_cast<char>(0xA5));
       i += 2;
     } else if (c == 0xE1 && i + 2 < text.size() && static_cast<unsigned char>(text[i + 1]) == 0xB2 &&
                static_cast<unsigned char>(text[i + 2]) >= 0x80 && static_cast<unsigned char>(text[i + 2]) <= 0x86) {
       // U+1C80-U+1C86, old Cyrillic letter forms that fold to в д о с т т ъ.
       static constexpr char32_t kBase[] = {0x432, 0x434, 0x43E, 0x441, 0x442, 0x442, 0x44A};
       char32_t b = kBase[static_cast<unsigned char>(text[i + 2]) - 0x80];
-      out[o++] = static_cast<char>(0xC0 | (b >> 6));
-      out[o++] = static_cast<char>(0x80 | (b & 0x3F));
+      emit(static_cast<char>(0xC0 | (b >> 6)));
+      emit(static_cast<char>(0x80 | (b & 0x3F)));
       i += 2;
     } else if ((c == 0xC3 || c == 0xD0 || c == 0xD1) && i + 1 < text.size()) {
       std::string f = fold_letter(text.substr(i, 2));
       if (f.empty()) {
-        out[o++] = static_cast<char>(c);
+        emit(static_cast<char>(c));
       } else {
-        out[o++] = f[0];
-        out[o++] = f[1];
+        emit(f[0]);
+        emit(f[1]);
         ++i;
       }
     } else {
-      out[o++] = c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : static_cast<char>(c);
+      emit(c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : static_cast<char>(c));
     }
   }
-  out.resize(o);
+}
+
+}  // namespace
+
+std::string prefilter_fold(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  fold_each(text, [&out](char c) { out.push_back(c); });
   return out;
 }
 
@@ -477,6 +486,23 @@ void LiteralSet::build() {
       std::uint32_t t = trie[s][k];
       next_[s * classes_ + k] = t * classes_ | (outputs_[t].empty() ? 0 : kHasOutput);
     }
+  }
+}
+
+void LiteralSet::scan_folding(std::span<const std::string_view> pieces, std::vector<std::uint8_t>& found) const {
+  found.assign(literals_.size(), 0);
+  if (literals_.empty()) return;
+  std::uint32_t row = 0;
+  auto step = [&](char ch) {
+    std::uint32_t t = next_[row + byte_class_[static_cast<unsigned char>(ch)]];
+    row = t & ~kHasOutput;
+    if ((t & kHasOutput) != 0) {
+      for (std::uint32_t id : outputs_[row / classes_]) found[id] = 1;
+    }
+  };
+  for (std::size_t k = 0; k < pieces.size(); ++k) {
+    if (k > 0) step('\n');
+    fold_each(pieces[k], step);
   }
 }
 

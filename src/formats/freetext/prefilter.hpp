@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -28,6 +29,8 @@ class LiteralSet {
   std::size_t size() const { return literals_.size(); }
   // found[id] = 1 for each literal occurring in `folded` (resized to size()).
   void scan(std::string_view folded, std::vector<std::uint8_t>& found) const;
+  // The same over prefilter_fold of the pieces joined by '\n', folding on the way (no copies).
+  void scan_folding(std::span<const std::string_view> pieces, std::vector<std::uint8_t>& found) const;
 
  private:
   static constexpr std::uint32_t kHasOutput = 1u << 31;

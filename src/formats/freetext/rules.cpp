@@ -190,10 +190,8 @@ Classifier::Classifier(const RuleSet& rules, std::string_view subject, std::stri
       subject_memo_(rules.distinct_patterns, -1),
       text_memo_(rules.distinct_patterns, -1) {
   // One scan serves both scopes (a literal spanning the joint only makes a pattern run).
-  std::string both(subject);
-  both += '\n';
-  both += text;
-  rules.literals.scan(prefilter_fold(both), found_);
+  const std::string_view both[] = {subject, text};
+  rules.literals.scan_folding(both, found_);
   auto matches = [&](const Regex& r, Scope scope) {
     bool in_subject = scope == Scope::kSubject;
     std::int8_t& memo = (in_subject ? subject_memo_ : text_memo_)[r.share_id()];
@@ -224,13 +222,9 @@ Verdict Classifier::classify(const Evidence& ev) const {
   Verdict v;
   // The literals of the lines the patterns will search (a literal spanning two lines only makes a
   // pattern run), and each distinct line pattern searched once.
-  std::string lines;
-  for (std::size_t n = 0; n < ev.lines.size() && n < kMaxEvidenceLines; ++n) {
-    lines += ev.lines[n];
-    lines += '\n';
-  }
   std::vector<std::uint8_t> found;
-  rules_.literals.scan(prefilter_fold(lines), found);
+  rules_.literals.scan_folding(
+      std::span<const std::string_view>(ev.lines.data(), std::min(ev.lines.size(), kMaxEvidenceLines)), found);
   std::vector<std::int8_t> memo(rules_.distinct_patterns, -1);
   for (std::size_t i = 0; i < rules_.rules.size(); ++i) {
     if (vetoed_[i]) continue;

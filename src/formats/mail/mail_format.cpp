@@ -211,8 +211,8 @@ std::string html_to_text(std::string_view html) {
       continue;
     }
     // Plain text up to the next tag or entity in one append.
-    std::size_t special = html.find_first_of("<&", i);
-    if (special == std::string_view::npos) special = html.size();
+    std::size_t special = i;
+    while (special < html.size() && html[special] != '<' && html[special] != '&') ++special;
     out.append(html.substr(i, special - i));
     i = special;
     if (i >= html.size()) break;

@@ -138,8 +138,8 @@ class SpamcopFormat final : public Format {
  public:
   std::string_view name() const override { return "spamcop"; }
   int sniff(const Input& input) const override {
-    if (mail::mail_format().sniff(input) > 0) return 0;  // a whole mail goes through MIME first
-    return input.data.substr(0, 4096).find("[ SpamCop V") != std::string_view::npos ? 70 : 0;
+    if (input.data.substr(0, 4096).find("[ SpamCop V") == std::string_view::npos) return 0;
+    return mail::mail_format().sniff(input) > 0 ? 0 : 70;  // a whole mail goes through MIME first
   }
   void parse(ParseContext& ctx) const override {
     mail::ParsedMail none;

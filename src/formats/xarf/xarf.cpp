@@ -581,11 +581,12 @@ class XarfYamlFormat final : public Format {
   int sniff(const Input& input) const override {
     std::string_view d = input.data.substr(0, 4096);
     if (d.starts_with("---")) d.remove_prefix(std::min(d.size(), d.find('\n') + 1));
+    if (!looks_like_xarf_yaml(d)) return 0;  // no allocation for the common case
     auto fields = mail::parse_header_block(d);
     if (fields.empty()) return 0;
     bool first = iequals(fields.front().name, "Reported-From") || iequals(fields.front().name, "Category") ||
                  iequals(fields.front().name, "Report-Type");
-    return first && looks_like_xarf_yaml(d) ? 80 : 0;
+    return first ? 80 : 0;
   }
   void parse(ParseContext& ctx) const override {
     mail::ParsedMail none;

@@ -231,10 +231,12 @@ bool parse_notice_text(ParseContext& ctx, std::string_view subject, std::string_
                        const mail::ParsedMail& mail) {
   const auto& table = phrases(ctx.options().data_dir);
   std::string matched;
-  core::Classification base = classify(table, subject, text, matched);
+  // The notice's class, worked out at the first row: most texts have none.
+  std::optional<core::Classification> base;
   std::size_t n = 0;
   auto emit = [&](core::Event& e, bool has_malware) {
-    core::Classification cl = base;
+    if (!base) base = classify(table, subject, text, matched);
+    core::Classification cl = *base;
     // A row that carries a valid RSIT classification of its own (IntelMQ-style CSV from a CERT)
     // is more specific than the notice's words.
     auto rt = e.get("extra.reported_taxonomy");
@@ -247,7 +249,7 @@ bool parse_notice_text(ParseContext& ctx, std::string_view subject, std::string_
         own_class = true;
       }
     }
-    if (has_malware && !own_class && base.type != core::IncidentType::kInfectedSystem) {
+    if (has_malware && !own_class && base->type != core::IncidentType::kInfectedSystem) {
       // A malware family per address is the evidence of an infection, whatever the words say.
       cl = core::Classification::of(core::IncidentType::kInfectedSystem, "");
       e.set("extra.classification_basis", "evidence");

@@ -74,9 +74,13 @@ std::string detect_not_a_report(const ParsedMail& mail) {
 }
 
 std::string detect_acknowledgement(const ParsedMail& mail) {
+  std::string_view subject = mail.subject;
+  // Both the subject and the words must say so: the short subject first.
+  bool ack_subject = any_of_ci(subject, {"ticket", "case", "request", "received", "acknowledg", "[#", "eingang",
+                                         "eingegangen", "anfrage", "demande", "solicitud"});
+  if (!ack_subject) return {};
   const std::string& text = mail_text(mail, false);
   std::string_view head = std::string_view(text).substr(0, 1500);
-  std::string_view subject = mail.subject;
   // Phrases that acknowledge receipt of *our* message. "A ticket has been created" alone is not
   // enough: providers open tickets for their customers with the abuse notice itself.
   static constexpr std::array<std::string_view, 17> kAck = {
@@ -98,13 +102,9 @@ std::string detect_acknowledgement(const ParsedMail& mail) {
       "abbiamo ricevuto la sua",
       "we have logged your",
   };
-  bool ack_words = false;
   for (auto p : kAck) {
-    if (icontains(head, p)) ack_words = true;
+    if (icontains(head, p)) return "ticket-acknowledgement";
   }
-  bool ack_subject = any_of_ci(subject, {"ticket", "case", "request", "received", "acknowledg", "[#", "eingang",
-                                         "eingegangen", "anfrage", "demande", "solicitud"});
-  if (ack_words && ack_subject) return "ticket-acknowledgement";
   return {};
 }
 

@@ -623,6 +623,11 @@ bool looks_defanged(std::string_view line) {
   for (std::size_t i = 0; i < line.size(); ++i) {
     char c = lower(line[i]);
     if (c != '[' && c != '(' && c != '{' && c != 'h' && c != 'f') continue;
+    // Every token starting with a letter continues with 'x' or '*' ("hxxp", "h**p", "fxp"): most
+    // words with h or f end the check here.
+    if ((c == 'h' || c == 'f') && (i + 1 >= line.size() || (lower(line[i + 1]) != 'x' && line[i + 1] != '*'))) {
+      continue;
+    }
     for (const Fang& f : kFangs) {
       if (lower(f.from[0]) == c && istarts_with(line, i, f.from)) return true;
     }
@@ -655,7 +660,10 @@ std::vector<IpHit> find_ips(std::string_view t) {
   std::vector<IpHit> hits;
   // IPv6 first: runs of hex digits, colons and dots with at least two colons.
   std::vector<std::pair<std::size_t, std::size_t>> covered;
-  for (std::size_t i = 0; i < t.size(); ++i) {
+  // A line with fewer than two colons has no IPv6 candidate, one without digits no IPv4 address.
+  std::size_t colon = t.find(':');
+  bool two_colons = colon != std::string_view::npos && t.find(':', colon + 1) != std::string_view::npos;
+  for (std::size_t i = 0; two_colons && i < t.size(); ++i) {
     if (!(is_hex(t[i]) || t[i] == ':')) continue;
     if (i > 0 && (is_alnum(t[i - 1]) || t[i - 1] == ':' || t[i - 1] == '.' || t[i - 1] == '_')) continue;
     std::size_t e = i;

@@ -527,6 +527,9 @@ std::optional<TableHeader> table_header(std::string_view line, std::size_t parag
 }
 
 bool heading_says_destination(std::string_view line) {
+  // Only a line ending in ':' is a heading: checked before the lowercase copy (every line comes here).
+  std::size_t last = line.find_last_not_of(" \r\t");
+  if (last == std::string_view::npos || line[last] != ':' || last + 1 > 160) return false;
   std::string l = to_lower(line);
   while (!l.empty() && (l.back() == ' ' || l.back() == '\r' || l.back() == '\t')) l.pop_back();
   if (l.empty() || l.back() != ':' || l.size() > 160) return false;
@@ -912,6 +915,7 @@ Extraction extract(std::string_view subject, std::string_view body, const Extrac
     update_received_state(t, line_index);
     // URLs (not those of quoted mail headers such as List-Unsubscribe).
     for (std::size_t k = 0; header.empty() && k < t.size();) {
+      if (t.find("://", k) == std::string_view::npos) break;  // every scheme below ends so
       std::size_t h = std::string_view::npos;
       for (std::string_view scheme : {"http://", "https://", "ftp://"}) {
         for (std::size_t q = k; q + scheme.size() <= t.size(); ++q) {

@@ -75,7 +75,48 @@ struct CaseBook::Book {
   };
 
   std::vector<Entry> entries;  // by id
-  std::unordered_map<Key, std::uint32_t, KeyHash> by_key;
+  // Key -> index into entries, open addressing over the entries' own keys: no node per case, so a
+  // lookup among a million active cases touches a slot and the entry, not a chain of allocations.
+  static constexpr std::uint32_t kEmpty = 0xFFFFFFFF, kGone = 0xFFFFFFFE;
+  std::vector<std::uint32_t> slots;
+  std::size_t slots_used = 0;  // live and gone
+
+  Key key_of(std::uint32_t index) const {
+    const auto& e = entries[index];
+    return Key{e.customer, e.cls, e.ip};
+  }
+  // The slot holding this key's entry index, or nullptr.
+  std::uint32_t* find_key(const Key& k) {
+    if (slots.empty()) return nullptr;
+    const std::size_t mask = slots.size() - 1;
+    for (std::size_t i = KeyHash{}(k)&mask;; i = (i + 1) & mask) {
+      if (slots[i] == kEmpty) return nullptr;
+      if (slots[i] != kGone && key_of(slots[i]) == k) return &slots[i];
+    }
+  }
+  // Maps the key of entries[index] (already in entries) to index, replacing what it mapped to.
+  void put_key(std::uint32_t index) {
+    if (auto* s = find_key(key_of(index))) {
+      *s = index;
+      return;
+    }
+    if ((slots_used + 1) * 2 > slots.size()) {
+      std::vector<std::uint32_t> old = std::move(slots);
+      slots.assign(std::max<std::size_t>(1024, old.size() * 2), kEmpty);
+      slots_used = 0;
+      for (auto v : old) {
+        if (v != kEmpty && v != kGone) insert_new(v);
+      }
+    }
+    insert_new(index);
+  }
+  void insert_new(std::uint32_t index) {
+    const std::size_t mask = slots.size() - 1;
+    std::size_t i = KeyHash{}(key_of(index)) & mask;
+    while (slots[i] != kEmpty) i = (i + 1) & mask;
+    slots[i] = index;
+    ++slots_used;
+  }
   std::unordered_map<std::string, std::uint32_t, StringHash, std::equal_to<>> customer_ids;
   std::vector<std::string> customers;
   std::vector<core::Classification> classes;
@@ -129,10 +170,14 @@ struct CaseBook::Book {
     e.resolved_at = c.resolved_at;
     loaded_up_to = std::max(loaded_up_to, e.id);
     auto index = static_cast<std::uint32_t>(entries.size());
-    // The latest active case per key wins, as in Store::find_active_case.
-    auto [it, inserted] = by_key.try_emplace(Key{e.customer, e.cls, e.ip}, index);
-    if (!inserted && entries[it->second].id < e.id) it->second = index;
     entries.push_back(std::move(e));
+    // The latest active case per key wins, as in Store::find_active_case.
+    auto* slot = find_key(key_of(index));
+    if (slot == nullptr) {
+      put_key(index);
+    } else if (entries[*slot].id < entries[index].id) {
+      *slot = index;
+    }
   }
   Case to_case(const Entry& e) const {
     Case c;
@@ -182,11 +227,10 @@ std::int64_t CaseBook::case_for(std::string_view customer_id, const core::Event&
   }
   Book::Key key{b.customer(customer_id), b.classification(event.classification()),
                 event.source_ip().value_or(core::IpAddress{})};
-  auto it = b.by_key.find(key);
-  if (it != b.by_key.end()) {
-    const auto& e = b.entries[it->second];
+  if (const auto* slot = b.find_key(key)) {
+    const auto& e = b.entries[*slot];
     if (e.alive && e.state != CaseState::kClosed) {
-      b.last = it->second;
+      b.last = *slot;
       return e.id;
     }
   }
@@ -203,7 +247,7 @@ std::int64_t CaseBook::case_for(std::string_view customer_id, const core::Event&
   b.pending.push_back({e.id, std::nullopt, CaseState::kOpen, now, "first event " + event.id()});
   auto index = static_cast<std::uint32_t>(b.entries.size());
   b.entries.push_back(std::move(e));
-  b.by_key.insert_or_assign(key, index);
+  b.put_key(index);
   b.last = index;
   ++created_;
   return b.entries.back().id;
@@ -267,8 +311,8 @@ void CaseBook::flush() {
         // Created for an event that turned out to be stored already.
         e.alive = false;
         --created_;
-        auto it = b.by_key.find(Book::Key{e.customer, e.cls, e.ip});
-        if (it != b.by_key.end() && &b.entries[it->second] == &e) b.by_key.erase(it);
+        auto* slot = b.find_key(Book::Key{e.customer, e.cls, e.ip});
+        if (slot != nullptr && &b.entries[*slot] == &e) *slot = Book::kGone;
         continue;
       }
       store_.insert_case_with_id(b.to_case(e));

@@ -27,6 +27,10 @@ class Statement {
   virtual Statement& bind(int index, double value) = 0;
   virtual Statement& bind(int index, std::string_view text) = 0;
   virtual Statement& bind_blob(int index, std::string_view bytes) = 0;
+  // Like bind / bind_blob, but the bytes are not copied where the backend can avoid it (SQLite):
+  // they must stay valid until the statement has been stepped. For the bulk ingest's hot paths.
+  virtual Statement& bind_ref(int index, std::string_view text) { return bind(index, text); }
+  virtual Statement& bind_blob_ref(int index, std::string_view bytes) { return bind_blob(index, bytes); }
   Statement& bind(int index, int value) { return bind(index, static_cast<std::int64_t>(value)); }
   Statement& bind(int index, const char* text) { return bind(index, std::string_view(text)); }
   Statement& bind(int index, const std::string& text) { return bind(index, std::string_view(text)); }

@@ -55,6 +55,14 @@ class SqliteStatement final : public Statement {
     check(sqlite3_bind_blob64(stmt_.get(), index, bytes.empty() ? "" : bytes.data(), bytes.size(), SQLITE_TRANSIENT));
     return *this;
   }
+  Statement& bind_ref(int index, std::string_view text) override {
+    check(sqlite3_bind_text64(stmt_.get(), index, text.data(), text.size(), SQLITE_STATIC, SQLITE_UTF8));
+    return *this;
+  }
+  Statement& bind_blob_ref(int index, std::string_view bytes) override {
+    check(sqlite3_bind_blob64(stmt_.get(), index, bytes.empty() ? "" : bytes.data(), bytes.size(), SQLITE_STATIC));
+    return *this;
+  }
   bool step() override {
     if (done_) return false;
     int rc = sqlite3_step(stmt_.get());
@@ -118,7 +126,7 @@ class SqliteConnection final : public Connection {
   std::string_view backend() const override { return "sqlite"; }
 
   Statement& prepare(std::string_view sql) override {
-    auto it = cache_.find(std::string(sql));
+    auto it = cache_.find(sql);
     if (it != cache_.end()) {
       it->second->reset();
       return *it->second;
@@ -154,7 +162,12 @@ class SqliteConnection final : public Connection {
 
  private:
   DbHandle db_;
-  std::unordered_map<std::string, std::unique_ptr<SqliteStatement>> cache_;
+  // Looked up by string_view (no copy of the SQL text per call: the ingest prepares per event).
+  struct SqlHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, std::unique_ptr<SqliteStatement>, SqlHash, std::equal_to<>> cache_;
 };
 
 }  // namespace

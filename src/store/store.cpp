@@ -5,9 +5,12 @@
 
 #include <algorithm>
 #include <charconv>
+#include <map>
 #include <set>
 
 #include "core/embedded.hpp"
+#include "store/event_keys.hpp"
+#include "store/json_delta.hpp"
 
 namespace klartext::store {
 namespace {
@@ -88,8 +91,8 @@ cases::Case read_case(const Statement& st) {
 // Events are read with their evidence prefix (schema version 2, see 002_compact_events.sql).
 constexpr std::string_view kEventSelect =
     "SELECT e.id, e.event_id, e.report_id, e.classification, e.source_ip, e.source_port, e.time, e.severity, "
-    "e.customer_id, e.case_id, e.json, e.raw, p.bytes FROM events e "
-    "LEFT JOIN event_raw_prefixes p ON p.id = e.raw_prefix_id";
+    "e.customer_id, e.case_id, e.json, e.raw, p.bytes, e.json_base_id, b.json, e.json_delta FROM events e "
+    "LEFT JOIN event_raw_prefixes p ON p.id = e.raw_prefix_id LEFT JOIN event_json_bases b ON b.id = e.json_base_id";
 
 // Where the value of the top-level "raw" key starts in an event JSON written by
 // core::Event::append_json, or npos. Inside a JSON string every quote is escaped, so `,"raw":"` or
@@ -114,7 +117,16 @@ EventRow read_event(const Statement& st) {
   e.severity = core::parse_severity(st.get_text(7)).value_or(core::Severity::kUnknown);
   e.customer_id = std::string(st.get_text(8));
   e.case_id = st.get_opt_int(9);
-  auto json = st.get_text(10);
+  std::string_view json = st.get_text(10);
+  std::string whole;  // schema 4: the JSON from its report's base and the delta
+  if (!st.is_null(13)) {
+    thread_local std::vector<std::string_view> base;
+    auto base_text = st.get_text(14);
+    if (!detail::split_members(base_text, base) || !detail::decode_delta(base, st.get_blob(15), whole)) {
+      throw SqlError("event " + std::to_string(e.id) + ": stored JSON delta does not decode");
+    }
+    json = whole;
+  }
   if (st.is_null(11)) {
     e.json = std::string(json);
     return e;
@@ -149,7 +161,8 @@ std::string with_limit(std::string sql, std::size_t limit) {
 
 }  // namespace
 
-Store::Store(std::unique_ptr<Connection> connection) : conn_(std::move(connection)) {
+Store::Store(std::unique_ptr<Connection> connection)
+    : conn_(std::move(connection)), keys_(std::make_unique<detail::EventKeys>()) {
   migrate();
 }
 Store::~Store() = default;
@@ -169,6 +182,8 @@ std::unique_ptr<Store> Store::open_postgres(const std::string& dsn) {
 // ---- transactions ----
 Store::Transaction::Transaction(Connection& c, Store* store) : conn_(&c), store_(store) {
   conn_->begin();
+  // Other writers may have stored events since this store's last transaction.
+  if (store_ != nullptr) store_->keys_->sync_needed = true;
 }
 Store::Transaction::Transaction(Transaction&& other) noexcept
     : conn_(std::exchange(other.conn_, nullptr)), store_(other.store_) {}
@@ -183,6 +198,7 @@ Store::Transaction::~Transaction() {
 }
 void Store::Transaction::commit() {
   if (conn_ == nullptr) return;
+  if (store_ != nullptr) store_->write_event_keys();
   conn_->commit();
   conn_ = nullptr;
 }
@@ -229,6 +245,7 @@ void Store::migrate() {
     again.reset();
     if (done_meanwhile) continue;
     conn_->exec_script(*sql);
+    if (version == 4) backfill_event_keys();
     conn_->prepare("INSERT INTO schema_migrations (version, name, applied) VALUES (?, ?, ?)")
         .bind(1, version)
         .bind(2, name)
@@ -319,6 +336,87 @@ std::vector<Report> Store::list_reports() {
 void Store::forget_cached_ids() {
   prefix_.clear();
   prefix_id_ = 0;
+  json_base_report_ = 0;
+  json_base_id_ = 0;
+  // The claimed keys were rolled back; the loaded ones are read again when needed.
+  *keys_ = detail::EventKeys{};
+}
+
+bool Store::claim_event(std::string_view event_id, core::Timestamp time) {
+  auto& k = *keys_;
+  if (k.synced_id < 0) {
+    // First use: days loaded from now on are read whole; later rows arrive through the sync below.
+    auto& st = conn_->prepare("SELECT COALESCE(MAX(id), 0) FROM event_keys");
+    k.synced_id = st.step() ? st.get_int(0) : 0;
+    st.execute();
+    k.sync_needed = false;
+  } else if (k.sync_needed) {
+    k.sync_needed = false;
+    auto& st = conn_->prepare("SELECT id, day, keys FROM event_keys WHERE id > ? ORDER BY id");
+    st.bind(1, k.synced_id);
+    while (st.step()) {
+      k.synced_id = st.get_int(0);
+      auto day = k.days.find(st.get_int(1));
+      if (day != k.days.end()) detail::EventKeys::merge_blob(day->second.keys, st.get_blob(2));
+    }
+  }
+  const auto d = detail::EventKeys::day_of(time.micros());
+  auto [it, fresh] = k.days.try_emplace(d);
+  auto& day = it->second;
+  if (fresh) {
+    auto& st = conn_->prepare("SELECT keys FROM event_keys WHERE day = ? AND id <= ?");
+    st.bind(1, d).bind(2, k.synced_id);
+    while (st.step()) detail::EventKeys::merge_blob(day.keys, st.get_blob(0));
+  }
+  const auto key = detail::EventKeys::key_of(event_id);
+  if (!day.keys.insert(key)) return false;
+  day.added.push_back(key);
+  return true;
+}
+
+void Store::write_event_keys() {
+  std::string blob;
+  for (auto& [d, day] : keys_->days) {
+    if (day.added.empty()) continue;
+    blob.clear();
+    detail::EventKeys::append_blob(blob, day.added);
+    conn_->prepare("INSERT INTO event_keys (day, keys) VALUES (?, ?)").bind(1, d).bind_blob(2, blob).execute();
+    day.added.clear();
+  }
+}
+
+void Store::backfill_event_keys() {
+  std::map<std::int64_t, std::vector<std::uint64_t>> by_day;
+  auto& st = conn_->prepare("SELECT event_id, time FROM events");
+  while (st.step()) {
+    by_day[detail::EventKeys::day_of(st.get_int(1))].push_back(detail::EventKeys::key_of(st.get_text(0)));
+  }
+  std::string blob;
+  for (const auto& [d, keys] : by_day) {
+    blob.clear();
+    detail::EventKeys::append_blob(blob, keys);
+    conn_->prepare("INSERT INTO event_keys (day, keys) VALUES (?, ?)").bind(1, d).bind_blob(2, blob).execute();
+  }
+}
+
+void Store::set_json_base(std::int64_t report_id, std::string_view json) {
+  json_base_report_ = report_id;
+  json_base_id_ = 0;
+  json_base_text_.assign(json);
+  if (!detail::split_members(json_base_text_, json_base_members_)) return;  // stored whole
+  auto sha = core::sha256_hex(json_base_text_);
+  auto& find = conn_->prepare("SELECT id FROM event_json_bases WHERE sha256 = ?");
+  find.bind(1, sha);
+  if (find.step()) {
+    json_base_id_ = find.get_int(0);
+    find.execute();
+    return;
+  }
+  auto& ins = conn_->prepare("INSERT INTO event_json_bases (sha256, json) VALUES (?, ?) RETURNING id");
+  ins.bind(1, sha).bind(2, json_base_text_);
+  if (!ins.step()) throw SqlError("insert event JSON base returned no id");
+  json_base_id_ = ins.get_int(0);
+  ins.execute();
 }
 
 std::optional<std::int64_t> Store::raw_prefix_id(std::string_view prefix) {
@@ -346,13 +444,16 @@ std::optional<std::int64_t> Store::add_event(std::int64_t report_id, const core:
                                              std::string_view event_id, std::string_view json, core::Timestamp time,
                                              std::string_view customer_id, std::optional<std::int64_t> case_id) {
   // The hot path of ingest: SQLite reports the row id without a RETURNING result set.
-  const bool sqlite = conn_->backend() == "sqlite";
-  auto& st = conn_->prepare(
+  // Text and blob values are bound by reference: all of them live until the insert has run.
+  static constexpr std::string_view kInsert =
       "INSERT INTO events (event_id, report_id, classification, source_ip, source_port, time, severity, "
-      "customer_id, case_id, json, raw_prefix_id, raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-      "ON CONFLICT (event_id) DO NOTHING" +
-      std::string(sqlite ? "" : " RETURNING id"));
-  thread_local std::string cls, ip, compact;
+      "customer_id, case_id, json, raw_prefix_id, raw, json_base_id, json_delta) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+  static const std::string kInsertReturning = std::string(kInsert) + " RETURNING id";
+  const bool sqlite = conn_->backend() == "sqlite";
+  auto& st = conn_->prepare(sqlite ? kInsert : std::string_view(kInsertReturning));
+  if (!claim_event(event_id, time)) return std::nullopt;
+  thread_local std::string cls, ip, compact, delta;
   cls.clear();
   const auto& c = event.classification();
   cls += core::to_string(c.taxonomy);
@@ -360,11 +461,11 @@ std::optional<std::int64_t> Store::add_event(std::int64_t report_id, const core:
   cls += core::to_string(c.type);
   cls += '/';
   cls += c.identifier;
-  st.bind(1, event_id).bind(2, report_id).bind(3, cls);
+  st.bind_ref(1, event_id).bind(2, report_id).bind_ref(3, cls);
   if (auto sip = event.source_ip()) {
     ip.clear();
     sip->append_to(ip);
-    st.bind(4, ip);
+    st.bind_ref(4, ip);
   } else {
     st.bind_null(4);
   }
@@ -377,19 +478,20 @@ std::optional<std::int64_t> Store::add_event(std::int64_t report_id, const core:
   if (customer_id.empty()) {
     st.bind_null(8);
   } else {
-    st.bind(8, customer_id);
+    st.bind_ref(8, customer_id);
   }
   st.bind(9, case_id);
   // Compact evidence: the first line (e.g. the CSV header) by reference, the rest as bytes, and the
   // JSON with an empty "raw" value (read_event puts it back).
   std::size_t value = event.raw.empty() ? std::string_view::npos : raw_value_pos(json);
   std::size_t value_end = value == std::string_view::npos ? value : json.find('"', value);
+  std::string_view stored = json;
   if (value_end == std::string_view::npos) {
-    st.bind(10, json).bind_null(11).bind_null(12);
+    st.bind_null(11).bind_null(12);
   } else {
     compact.assign(json.substr(0, value));
     compact.append(json.substr(value_end));
-    st.bind(10, compact);
+    stored = compact;
     std::string_view raw = event.raw;
     auto nl = raw.find('\n');
     if (nl != std::string_view::npos && nl + 1 < raw.size()) {
@@ -398,14 +500,21 @@ std::optional<std::int64_t> Store::add_event(std::int64_t report_id, const core:
     } else {
       st.bind_null(11);
     }
-    st.bind_blob(12, raw);
+    st.bind_blob_ref(12, raw);
+  }
+  // The JSON as a delta to the first event of the report (json_delta.hpp), or whole.
+  if (report_id != json_base_report_) set_json_base(report_id, stored);
+  delta.clear();
+  if (json_base_id_ != 0 && detail::encode_delta(json_base_members_, stored, delta)) {
+    st.bind_ref(10, std::string_view("")).bind(13, json_base_id_).bind_blob_ref(14, delta);
+  } else {
+    st.bind_ref(10, stored).bind_null(13).bind_null(14);
   }
   if (sqlite) {
     st.execute();
-    if (st.changes() == 0) return std::nullopt;
     return st.last_insert_id();
   }
-  if (!st.step()) return std::nullopt;
+  if (!st.step()) throw SqlError("insert event returned no id");
   auto id = st.get_int(0);
   st.execute();
   return id;
@@ -819,7 +928,7 @@ void Store::add_transition(const cases::Transition& t) {
   } else {
     st.bind_null(2);
   }
-  st.bind(3, cases::to_string(t.to)).bind(4, t.time.micros()).bind(5, t.reason).execute();
+  st.bind(3, cases::to_string(t.to)).bind(4, t.time.micros()).bind_ref(5, t.reason).execute();
 }
 
 std::vector<cases::Transition> Store::case_history(std::int64_t case_id) {

@@ -31,6 +31,10 @@
 
 namespace klartext::store {
 
+namespace detail {
+struct EventKeys;
+}
+
 // An input as received: the original bytes are kept so letters can attach them verbatim.
 struct Report {
   std::int64_t id = 0;
@@ -165,7 +169,8 @@ class Store {
 
   // ---- events ----
   // Inserts an event (event_id = event.id(), json = event.to_json(), passed in so the caller can
-  // reuse buffers). Returns the row id, or nullopt when that event id is already stored.
+  // reuse buffers). Returns the row id, or nullopt when that event id is already stored (checked
+  // against the keys of `time`'s UTC day, schema version 4: equal events have equal times).
   // The evidence is stored compactly (schema version 2: its first line once per distinct line, the
   // JSON without the base64); reads give back the same JSON.
   std::optional<std::int64_t> add_event(std::int64_t report_id, const core::Event& event, std::string_view event_id,
@@ -244,11 +249,25 @@ class Store {
  private:
   void migrate();
   std::optional<std::int64_t> raw_prefix_id(std::string_view prefix);
+  // Makes `json` the base that this report's event JSON is stored against (json_delta.hpp).
+  void set_json_base(std::int64_t report_id, std::string_view json);
   void forget_cached_ids();
+  // The duplicate check: false when this event id is stored already, else it is claimed (its key
+  // is written with the next commit).
+  bool claim_event(std::string_view event_id, core::Timestamp time);
+  void write_event_keys();     // the keys claimed since the last commit, one event_keys row per day
+  void backfill_event_keys();  // migration 4: keys of the events stored before it
   std::unique_ptr<Connection> conn_;
+  std::unique_ptr<detail::EventKeys> keys_;
   // The last evidence prefix (e.g. a CSV header line) and its event_raw_prefixes id.
   std::string prefix_;
   std::int64_t prefix_id_ = 0;
+  // The current report's JSON base: its event_json_bases id (0: none, store JSON whole), its text
+  // and top-level members (views into the text).
+  std::int64_t json_base_report_ = 0;
+  std::int64_t json_base_id_ = 0;
+  std::string json_base_text_;
+  std::vector<std::string_view> json_base_members_;
 };
 
 }  // namespace klartext::store

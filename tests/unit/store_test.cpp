@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "core/embedded.hpp"
 #include "pg_cluster.hpp"
 
 namespace klartext::store {
@@ -178,6 +179,91 @@ TEST_P(StoreTest, RolledBackPrefixIsNotReused) {
   ASSERT_TRUE(id);
   tx.commit();
   EXPECT_EQ(store_->event(*id)->json, e.to_json());
+}
+
+TEST_P(StoreTest, EventsAreKnownAcrossReportsReopensAndWriters) {
+  auto a = ntp_event("192.0.2.1", "2026-11-27 02:14:09");
+  auto b = ntp_event("192.0.2.2", "2026-11-27 02:14:09");
+  auto c = ntp_event("192.0.2.3", "2026-11-28 00:00:01");
+  auto add = [](Store& s, std::int64_t report, const core::Event& e) {
+    return s.add_event(report, e, e.id(), e.to_json(), *e.time_source(), "", std::nullopt).has_value();
+  };
+  {
+    auto tx = store_->transaction();
+    auto r = store_->add_report("first", "1.csv", core::Timestamp::from_seconds(1));
+    EXPECT_TRUE(add(*store_, r.id, a));
+    tx.commit();
+  }
+  // Another writer on the same store, after this one has loaded the day: its event is seen once
+  // this store begins its next transaction.
+  auto other = dsn_.empty() ? Store::open_sqlite((dir_ / "sub" / "k.db").string()) : Store::open_postgres(dsn_);
+  {
+    auto tx = other->transaction();
+    auto r = other->add_report("second", "2.csv", core::Timestamp::from_seconds(2));
+    EXPECT_FALSE(add(*other, r.id, a));  // known from the first report
+    EXPECT_TRUE(add(*other, r.id, b));
+    tx.commit();
+  }
+  {
+    auto tx = store_->transaction();
+    auto r = store_->add_report("third", "3.csv", core::Timestamp::from_seconds(3));
+    EXPECT_FALSE(add(*store_, r.id, a));
+    EXPECT_FALSE(add(*store_, r.id, b));
+    EXPECT_TRUE(add(*store_, r.id, c));  // another day
+    tx.commit();
+  }
+  other.reset();
+  open();
+  {
+    auto tx = store_->transaction();
+    auto r = store_->add_report("fourth", "4.csv", core::Timestamp::from_seconds(4));
+    for (const auto* e : {&a, &b, &c}) EXPECT_FALSE(add(*store_, r.id, *e));
+    tx.commit();
+  }
+  EXPECT_EQ(store_->count_events(), 3);
+}
+
+TEST_P(StoreTest, MigrationFourKnowsTheEventsStoredBefore) {
+  // A store as version 3 left it: events, but no event_keys.
+  store_.reset();
+  auto conn = dsn_.empty() ? open_sqlite((dir_ / "v3.db").string()) : open_postgres(dsn_);
+  if (!dsn_.empty()) {
+    conn->exec_script("DROP SCHEMA public CASCADE; CREATE SCHEMA public;");
+  }
+  conn->exec_script(
+      "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied BIGINT NOT NULL)");
+  for (int v = 1; v <= 3; ++v) {
+    std::string dir = "store/" + std::string(conn->backend()) + "/";
+    for (auto path : core::embedded_files(dir)) {
+      if (path.substr(dir.size()).starts_with("00" + std::to_string(v) + "_")) {
+        conn->exec_script(*core::embedded_file(path));
+        conn->prepare("INSERT INTO schema_migrations (version, name, applied) VALUES (?, 'v', 0)").bind(1, v).execute();
+      }
+    }
+  }
+  auto e = ntp_event("192.0.2.1", "2026-11-27 02:14:09");
+  conn->prepare("INSERT INTO reports (sha256, input, received, bytes) VALUES ('x', 'old.csv', 0, ?)")
+      .bind_blob(1, "old")
+      .execute();
+  conn->prepare(
+          "INSERT INTO events (event_id, report_id, classification, time, json) VALUES (?, 1, "
+          "'vulnerable/ddos-amplifier/ntp-monitor', ?, ?)")
+      .bind(1, e.id())
+      .bind(2, e.time_source()->micros())
+      .bind(3, e.to_json())
+      .execute();
+  conn.reset();
+  auto s = dsn_.empty() ? Store::open_sqlite((dir_ / "v3.db").string()) : Store::open_postgres(dsn_);
+  EXPECT_GE(s->schema_version(), 4);
+  auto tx = s->transaction();
+  auto r = s->add_report("new", "new.csv", core::Timestamp::from_seconds(1));
+  EXPECT_FALSE(s->add_event(r.id, e, e.id(), e.to_json(), *e.time_source(), "", std::nullopt));
+  auto other = ntp_event("192.0.2.2", "2026-11-27 02:14:09");
+  auto id = s->add_event(r.id, other, other.id(), other.to_json(), *other.time_source(), "", std::nullopt);
+  ASSERT_TRUE(id);
+  tx.commit();
+  EXPECT_EQ(s->event(*id)->json, other.to_json());
+  EXPECT_EQ(s->count_events(), 2);
 }
 
 TEST_P(StoreTest, CustomersAssignmentsSessions) {

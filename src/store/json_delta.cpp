@@ -1,0 +1,188 @@
+// Event JSON as a delta to a per-report base JSON (format in json_delta.hpp).
+#include "store/json_delta.hpp"
+
+#include <cstdint>
+#include <cstring>
+
+namespace klartext::store::detail {
+namespace {
+
+// How far ahead of its cursor the encoder looks for a member that is still in the base (a member
+// of the base missing from this event). Events of one report differ in a few members only.
+constexpr std::size_t kLookahead = 8;
+
+// The end of the JSON value starting at `pos` (a string, number, literal, object or array), or npos.
+std::size_t value_end(std::string_view s, std::size_t pos) {
+  int depth = 0;
+  bool in_string = false;
+  for (std::size_t i = pos; i < s.size(); ++i) {
+    char c = s[i];
+    if (in_string) {
+      // Jump to the next quote; it ends the string unless an odd number of backslashes precedes it.
+      const void* q = std::memchr(s.data() + i, '"', s.size() - i);
+      if (q == nullptr) return std::string_view::npos;
+      i = static_cast<std::size_t>(static_cast<const char*>(q) - s.data());
+      std::size_t slashes = 0;
+      while (slashes < i - pos && s[i - 1 - slashes] == '\\') ++slashes;
+      if (slashes % 2 == 0) {
+        in_string = false;
+        if (depth == 0) return i + 1;
+      }
+      continue;
+    }
+    switch (c) {
+      case '"': in_string = true; break;
+      case '{':
+      case '[': ++depth; break;
+      case '}':
+      case ']':
+        if (depth == 0) return i;  // the end of the enclosing object: a bare value ends here
+        if (--depth == 0) return i + 1;
+        break;
+      case ',':
+        if (depth == 0) return i;
+        break;
+      default: break;
+    }
+  }
+  return std::string_view::npos;
+}
+
+void put_varint(std::string& out, std::size_t n) {
+  while (n >= 0x80) {
+    out.push_back(static_cast<char>((n & 0x7F) | 0x80));
+    n >>= 7;
+  }
+  out.push_back(static_cast<char>(n));
+}
+
+bool get_varint(std::string_view s, std::size_t& pos, std::size_t& n) {
+  n = 0;
+  for (int shift = 0; pos < s.size() && shift < 64; shift += 7) {
+    auto b = static_cast<unsigned char>(s[pos++]);
+    n |= static_cast<std::size_t>(b & 0x7F) << shift;
+    if ((b & 0x80) == 0) return true;
+  }
+  return false;
+}
+
+// The key part of a member (`"key"`), for "same key, other value".
+std::string_view key_of(std::string_view member) {
+  auto colon = value_end(member, 0);  // the key is a string: its end
+  return colon == std::string_view::npos ? member : member.substr(0, colon);
+}
+
+}  // namespace
+
+bool split_members(std::string_view json, std::vector<std::string_view>& out) {
+  out.clear();
+  if (json.size() < 2 || json.front() != '{' || json.back() != '}') return false;
+  if (json.size() == 2) return true;
+  std::size_t pos = 1;
+  while (true) {
+    if (pos >= json.size() || json[pos] != '"') return false;
+    std::size_t key_end = value_end(json, pos);
+    if (key_end == std::string_view::npos || key_end >= json.size() || json[key_end] != ':') return false;
+    std::size_t end = value_end(json, key_end + 1);
+    if (end == std::string_view::npos || end == key_end + 1) return false;
+    out.push_back(json.substr(pos, end - pos));
+    if (end == json.size() - 1) return true;
+    if (json[end] != ',') return false;
+    pos = end + 1;
+  }
+}
+
+bool encode_delta(const std::vector<std::string_view>& base, std::string_view json, std::string& out) {
+  // Walks the JSON against the base: a base member found verbatim at the cursor (followed by ',' or
+  // the closing brace) is copied without scanning it; only the other members are parsed.
+  if (json.size() < 2 || json.front() != '{' || json.back() != '}') return false;
+  std::size_t j = 0, copy = 0;
+  auto flush_copy = [&] {
+    if (copy == 0) return;
+    out.push_back('c');
+    put_varint(out, copy);
+    copy = 0;
+  };
+  std::size_t pos = 1;
+  if (json.size() == 2) return true;
+  while (true) {
+    std::size_t end = std::string_view::npos;
+    if (j < base.size() && json.compare(pos, base[j].size(), base[j]) == 0) {
+      end = pos + base[j].size();
+      if (end < json.size() && (json[end] == ',' || end == json.size() - 1)) {
+        ++copy, ++j;
+      } else {
+        end = std::string_view::npos;
+      }
+    }
+    if (end == std::string_view::npos) {
+      if (pos >= json.size() || json[pos] != '"') return false;
+      std::size_t key_end = value_end(json, pos);
+      if (key_end == std::string_view::npos || key_end >= json.size() || json[key_end] != ':') return false;
+      end = value_end(json, key_end + 1);
+      if (end == std::string_view::npos || end == key_end + 1) return false;
+      std::string_view m = json.substr(pos, end - pos);
+      std::size_t k = j + 1;
+      while (k < base.size() && k < j + kLookahead && base[k] != m) ++k;
+      flush_copy();
+      if (k < base.size() && k < j + kLookahead) {
+        out.push_back('s');
+        put_varint(out, k - j);
+        j = k + 1;
+        copy = 1;
+      } else {
+        const bool replaces = j < base.size() && key_of(base[j]) == key_of(m);
+        out.push_back(replaces ? 'r' : 'l');
+        put_varint(out, m.size());
+        out.append(m);
+        if (replaces) ++j;
+      }
+    }
+    if (end == json.size() - 1) break;
+    if (json[end] != ',') return false;
+    pos = end + 1;
+  }
+  flush_copy();
+  return true;
+}
+
+bool decode_delta(const std::vector<std::string_view>& base, std::string_view delta, std::string& out) {
+  out.push_back('{');
+  bool first = true;
+  auto member = [&](std::string_view m) {
+    if (!first) out.push_back(',');
+    first = false;
+    out.append(m);
+  };
+  std::size_t j = 0, pos = 0;
+  while (pos < delta.size()) {
+    char op = delta[pos++];
+    std::size_t n = 0;
+    if (!get_varint(delta, pos, n)) return false;
+    switch (op) {
+      case 'c':
+        if (n > base.size() - j) return false;
+        for (std::size_t i = 0; i < n; ++i) member(base[j++]);
+        break;
+      case 's':
+        if (n > base.size() - j) return false;
+        j += n;
+        break;
+      case 'l':
+      case 'r':
+        if (n > delta.size() - pos) return false;
+        if (op == 'r') {
+          if (j >= base.size()) return false;
+          ++j;
+        }
+        member(delta.substr(pos, n));
+        pos += n;
+        break;
+      default: return false;
+    }
+  }
+  out.push_back('}');
+  return true;
+}
+
+}  // namespace klartext::store::detail

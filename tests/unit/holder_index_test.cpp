@@ -163,5 +163,66 @@ TEST(HolderIndex, MatchesBruteForceOracleOnRandomData) {
   }
 }
 
+// The paths the random test above rarely takes: long runs of sessions on one prefix (binary
+// search and running maxima), prefixes shorter than /16 and default routes (the per-/16 length
+// masks), addresses on both sides of a /16 boundary.
+TEST(HolderIndex, MatchesBruteForceOracleOnLongRunsAndShortPrefixes) {
+  std::mt19937_64 rng(20261128);
+  auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<std::uint64_t>(n)); };
+  // 198.51.255.248 .. 198.52.0.7: sixteen addresses straddling a /16 boundary.
+  auto rand_v4 = [&] { return core::IpAddress::v4(0xC633FFF8u + static_cast<std::uint32_t>(pick(16))); };
+  auto rand_v6 = [&] {
+    core::IpAddress::Bytes b{0x20, 0x01, 0x0d, 0xb8};
+    b[7] = static_cast<std::uint8_t>(pick(2));
+    b[15] = static_cast<std::uint8_t>(pick(4));
+    return core::IpAddress::v6(b);
+  };
+  auto rand_time = [&] { return core::Timestamp::from_seconds(pick(200)); };
+  for (int round = 0; round < 20; ++round) {
+    Oracle o;
+    HolderIndex::Builder b;
+    int n_static = pick(40), n_sess = pick(200);
+    for (int i = 0; i < n_static; ++i) {
+      bool v6 = pick(3) == 0;
+      auto a = v6 ? rand_v6() : rand_v4();
+      int len = v6 ? pick(129) : pick(33);
+      StaticAssignment s{"S" + std::to_string(pick(10)), core::IpPrefix(a.masked(len), len), {}, {}};
+      if (pick(2) != 0) s.valid_from = rand_time();
+      if (pick(2) != 0) s.valid_to = rand_time();
+      o.statics.push_back(s);
+      b.add_static(s);
+    }
+    for (int i = 0; i < n_sess; ++i) {
+      bool v6 = pick(4) == 0;
+      // Few distinct addresses: runs of many sessions per prefix.
+      auto a = v6 ? rand_v6() : core::IpAddress::v4(0xC633FFFEu + static_cast<std::uint32_t>(pick(4)));
+      int len = pick(4) != 0 ? (v6 ? 128 : 32) : (v6 ? pick(129) : pick(33));
+      Session s;
+      s.customer_id = "D" + std::to_string(pick(10));
+      s.prefix = core::IpPrefix(a.masked(len), len);
+      s.start = rand_time();
+      if (pick(4) != 0) s.stop = core::Timestamp::from_micros(s.start.micros() + pick(30) * 1'000'000);
+      if (pick(6) == 0) {
+        auto lo = static_cast<std::uint16_t>(pick(100));
+        s.port_from = lo;
+        s.port_to = static_cast<std::uint16_t>(lo + pick(50));
+      }
+      o.sessions.push_back(s);
+      b.add_session(s);
+    }
+    auto idx = b.build();
+    for (int q = 0; q < 2000; ++q) {
+      auto a = pick(3) == 0 ? rand_v6() : rand_v4();
+      auto t = core::Timestamp::from_micros(rand_time().micros() + pick(2) * 500'000);
+      std::optional<std::uint16_t> port;
+      if (pick(2) != 0) port = static_cast<std::uint16_t>(pick(160));
+      auto h = idx.lookup(a, t, port);
+      std::string got = h ? idx.customer_id(h->customer) : "-";
+      ASSERT_EQ(got, o.lookup(a, t, port))
+          << "round " << round << " ip " << a.to_string() << " t " << t.to_iso() << " port " << (port ? *port : -1);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace klartext::customers

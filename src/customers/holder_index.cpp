@@ -185,6 +185,12 @@ struct HolderIndex::Impl {
   // match there. Length 0 (a default route) is probed wherever it exists.
   Table<std::uint32_t> v4[2][33];
   detail::HugeVector<std::uint64_t> v4_lengths;  // 65536 entries, or empty without IPv4 data
+  // Dense /16s of IPv4 /32 sessions (dynamic pools) skip the hash table: per such /16 a block of
+  // 65536 run indexes (kEmpty: none), found through v4_block (kNoBlock: hashed as usual).
+  static constexpr std::uint32_t kNoBlock = ~0u;
+  static constexpr std::size_t kDenseKeys = 16384;  // a block costs at most 16 bytes per address
+  std::vector<std::uint32_t> v4_block;
+  detail::HugeVector<std::uint32_t> v4_direct;
   // IPv6: the tables present, longest prefix first.
   std::vector<Table<Key128>> v6[2];
   std::vector<int> v6_len[2];
@@ -234,7 +240,9 @@ struct HolderIndex::Impl {
         int bit = 31 - __builtin_clz(m);
         m &= ~(1u << bit);
         int len = bit + 1;
-        std::uint32_t run = v4[cls][len].find(mask4(a, len));
+        std::uint32_t block = len == 32 && cls == 0 && !v4_block.empty() ? v4_block[a >> 16] : kNoBlock;
+        std::uint32_t run =
+            block != kNoBlock ? v4_direct[(std::size_t{block} << 16) | (a & 0xFFFF)] : v4[cls][len].find(mask4(a, len));
         if (run == Table<std::uint32_t>::kEmpty) continue;
         const Span* hit = nullptr;
         Found f = scan(run, t, port, hit);
@@ -417,8 +425,23 @@ HolderIndex HolderIndex::Builder::build() {
       if (j == i || recs[j].key != recs[j - 1].key) ++keys;
       ++j;
     }
+    std::size_t dense = 0;  // keys that go to direct blocks
+    if (cls == 0 && len == 32 && recs[i].v6 == 0) {
+      std::vector<std::uint32_t> per16(std::size_t{1} << 16, 0);
+      for (std::size_t k = i; k < j; ++k) {
+        if (k == i || recs[k].key != recs[k - 1].key) ++per16[recs[k].key.lo >> 16];
+      }
+      std::uint32_t blocks = 0;
+      for (std::size_t x = 0; x < per16.size(); ++x) {
+        if (per16[x] < Impl::kDenseKeys) continue;
+        if (impl.v4_block.empty()) impl.v4_block.assign(per16.size(), Impl::kNoBlock);
+        impl.v4_block[x] = blocks++;
+        dense += per16[x];
+      }
+      impl.v4_direct.assign(std::size_t{blocks} << 16, Table<std::uint32_t>::kEmpty);
+    }
     auto fill = [&](auto& table, auto on_key) {
-      table.init(keys);
+      table.init(keys - dense);
       std::size_t k = i;
       while (k < j) {
         std::size_t e = k;
@@ -436,7 +459,11 @@ HolderIndex HolderIndex::Builder::build() {
       const std::uint64_t bit = len == 0 ? 0 : std::uint64_t{1} << ((len - 1) + (cls == 0 ? 0 : 32));
       fill(impl.v4[cls][len], [&](auto& table, const Key128& key, std::uint32_t begin) {
         auto a = static_cast<std::uint32_t>(key.lo);
-        table.insert(a, begin);
+        if (len == 32 && cls == 0 && !impl.v4_block.empty() && impl.v4_block[a >> 16] != Impl::kNoBlock) {
+          impl.v4_direct[(std::size_t{impl.v4_block[a >> 16]} << 16) | (a & 0xFFFF)] = begin;
+        } else {
+          table.insert(a, begin);
+        }
         std::uint32_t first = a >> 16;
         std::uint32_t count = len >= 16 ? 1 : 1u << (16 - len);
         for (std::uint32_t x = 0; x < count; ++x) impl.v4_lengths[first + x] |= bit;
@@ -481,7 +508,9 @@ std::optional<Holder> HolderIndex::lookup(const core::IpAddress& ip, core::Times
 
 std::size_t HolderIndex::memory_bytes() const {
   std::size_t n = impl_->spans.capacity() * sizeof(Span) + impl_->max_to.capacity() * sizeof(std::int64_t) +
-                  impl_->v4_lengths.capacity() * sizeof(std::uint64_t);
+                  impl_->v4_lengths.capacity() * sizeof(std::uint64_t) +
+                  impl_->v4_block.capacity() * sizeof(std::uint32_t) +
+                  impl_->v4_direct.capacity() * sizeof(std::uint32_t);
   for (int c = 0; c < 2; ++c) {
     for (const auto& t : impl_->v4[c]) n += t.memory_bytes();
     for (const auto& t : impl_->v6[c]) n += t.memory_bytes();

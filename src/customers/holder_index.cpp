@@ -8,6 +8,7 @@
 #include <cstring>
 #include <limits>
 #include <new>
+#include <stdexcept>
 
 #include "store/store.hpp"
 
@@ -106,10 +107,12 @@ template <class T>
 using HugeVector = std::vector<T, HugeAlloc<T>>;
 
 // A time span of one session or assignment, 32 bytes so that two share a cache line. A run of
-// spans for one masked address is sorted by (from, ordinal) and stored contiguously; its first
-// entry carries the run length. Runs longer than kShortRun are preceded by a header entry whose
-// `from` indexes the runs' running maxima of `to` (Impl::max_to), so that a backwards scan stops
-// as soon as no earlier span can still cover the instant; short runs are simply scanned whole.
+// spans for one masked address is sorted by (from, ordinal) and stored contiguously. Tables refer
+// to a run by its first index and, for runs up to kShortRun, its length (see kRefShift), so
+// that all its cache lines are fetched at once; short runs are simply scanned whole. Longer runs
+// are preceded by a header entry with the length and, in `from`, the index of the run's running
+// maxima of `to` (Impl::max_to), so that a backwards scan stops as soon as no earlier span can
+// still cover the instant.
 struct Span {
   std::int64_t from;
   std::int64_t to;
@@ -117,21 +120,25 @@ struct Span {
   std::uint32_t ordinal;
   std::uint16_t port_lo;
   std::uint16_t port_hi;
-  std::uint32_t info;  // kHasPorts | (first entry of a run: kLongRun? | length)
+  std::uint32_t info;  // kHasPorts, or in a long run's header kLongRun | length
 
   static constexpr std::uint32_t kHasPorts = 1u << 31;
   static constexpr std::uint32_t kLongRun = 1u << 30;
   static constexpr std::uint32_t kLengthMask = kLongRun - 1;
 };
 static_assert(sizeof(Span) == 32);
-constexpr std::uint32_t kShortRun = 8;
+// A run reference: bits 29..31 the length of a short run (0: a long run's header), below them
+// the index of the run's first entry in Impl::spans.
+constexpr std::uint32_t kShortRun = 7;
+constexpr int kRefShift = 29;
+constexpr std::uint32_t kRefBegin = (1u << kRefShift) - 1;
 
 template <class K>
 struct Table {
   static constexpr std::uint32_t kEmpty = ~0u;
   struct Slot {
     K key{};
-    std::uint32_t begin = kEmpty;  // index of the run's first entry in Impl::spans
+    std::uint32_t begin = kEmpty;  // run reference (kRefShift)
   };
   std::uint64_t mask = 0;
   HugeVector<Slot> slots;
@@ -197,15 +204,16 @@ struct HolderIndex::Impl {
   detail::HugeVector<Span> spans;
   std::vector<std::int64_t> max_to;  // long runs only
 
-  Found scan(std::uint32_t begin, std::int64_t t, std::optional<std::uint16_t> port, const Span*& hit) const {
-    const Span* b = spans.data() + begin;
-    std::uint32_t n = b->info & Span::kLengthMask;
+  Found scan(std::uint32_t ref, std::int64_t t, std::optional<std::uint16_t> port, const Span*& hit) const {
+    const Span* b = spans.data() + (ref & detail::kRefBegin);
+    std::uint32_t n = ref >> detail::kRefShift;
     const std::int64_t* run_max = nullptr;
     std::uint32_t ub;
-    if ((b->info & Span::kLongRun) == 0) {
+    if (n != 0) {
       ub = n;
       while (ub > 0 && b[ub - 1].from > t) --ub;
     } else {
+      n = b->info & Span::kLengthMask;
       run_max = max_to.data() + b->from;
       ++b;
       ub = static_cast<std::uint32_t>(
@@ -389,6 +397,8 @@ HolderIndex HolderIndex::Builder::build() {
     for (e = k + 1; e < recs.size() && same_prefix(recs[e], recs[k]);) ++e;
     headers += e - k > kShortRun;
   }
+  // Run references keep kRefShift bits for the index (and kEmpty stays distinct).
+  if (recs.size() + headers >= detail::kRefBegin) throw std::length_error("holder index: too many entries");
   impl.spans.reserve(recs.size() + headers);
   bool any_v4 = std::any_of(recs.begin(), recs.end(), [](const Pending::Rec& r) { return r.v6 == 0; });
   if (any_v4) impl.v4_lengths.assign(std::size_t{1} << 16, 0);
@@ -408,11 +418,10 @@ HolderIndex HolderIndex::Builder::build() {
         impl.max_to.push_back(max_to);
         impl.spans.push_back(recs[x].span);
       }
-    } else {
-      for (std::size_t x = k; x < e; ++x) impl.spans.push_back(recs[x].span);
-      impl.spans[begin].info |= n;
+      return begin;
     }
-    return begin;
+    for (std::size_t x = k; x < e; ++x) impl.spans.push_back(recs[x].span);
+    return begin | (n << detail::kRefShift);
   };
 
   std::size_t i = 0;

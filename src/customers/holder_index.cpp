@@ -74,14 +74,14 @@ enum class Found : std::uint8_t { kNone, kHolder, kAmbiguous };
 namespace detail {
 
 // Large arrays are asked for on transparent huge pages: the lookups touch them at random, and
-// on 4 KiB pages nearly every lookup also missed the TLB (twice as dear under virtualisation).
+// on 4 KiB pages nearly every lookup also missed the TLB (a dearer page walk when virtualised).
 template <class T>
 struct HugeAlloc {
   using value_type = T;
   static constexpr std::size_t kHuge = std::size_t{2} << 20;
   HugeAlloc() = default;
   template <class U>
-  HugeAlloc(const HugeAlloc<U>&) {}  // NOLINT: allocator rebinding
+  HugeAlloc(const HugeAlloc<U>&) {}  // rebinding
   T* allocate(std::size_t n) {
     std::size_t bytes = n * sizeof(T);
     if (bytes < kHuge) return static_cast<T*>(::operator new (bytes, std::align_val_t{64}));

@@ -9,6 +9,7 @@
 #include <limits>
 #include <new>
 #include <stdexcept>
+#include <type_traits>
 
 #include "store/store.hpp"
 
@@ -133,13 +134,22 @@ constexpr std::uint32_t kShortRun = 7;
 constexpr int kRefShift = 29;
 constexpr std::uint32_t kRefBegin = (1u << kRefShift) - 1;
 
-template <class K>
+// kInline: a slot also holds a copy of a run's span when the run is that one span (the usual
+// case for static assignments), so that a lookup needs no second cache miss into the spans.
+template <class K, bool kInline = false>
 struct Table {
   static constexpr std::uint32_t kEmpty = ~0u;
-  struct Slot {
+  struct PlainSlot {
     K key{};
     std::uint32_t begin = kEmpty;  // run reference (kRefShift)
   };
+  struct InlineSlot : PlainSlot {
+    std::int64_t from = 0;
+    std::int64_t to = 0;
+    std::uint32_t customer = 0;
+    std::uint32_t ordinal = 0;
+  };
+  using Slot = std::conditional_t<kInline, InlineSlot, PlainSlot>;
   std::uint64_t mask = 0;
   HugeVector<Slot> slots;
   // One bit per 1/8 key, from other hash bits than the slot index: most misses are answered by
@@ -158,23 +168,37 @@ struct Table {
     filter.assign(bits / 64, 0);
     filter_mask = bits - 1;
   }
-  void insert(const K& k, std::uint32_t begin) {
+  // `first`: the run's first entry (for kInline).
+  void insert(const K& k, std::uint32_t begin, const Span& first) {
     std::uint64_t h = hash_key(k);
     std::uint64_t b = (h >> 32) & filter_mask;
     filter[b >> 6] |= 1ull << (b & 63);
     std::size_t i = h & mask;
     while (slots[i].begin != kEmpty) i = (i + 1) & mask;
-    slots[i] = Slot{k, begin};
+    slots[i].key = k;
+    slots[i].begin = begin;
+    if constexpr (kInline) {
+      slots[i].from = first.from;
+      slots[i].to = first.to;
+      slots[i].customer = first.customer;
+      slots[i].ordinal = first.ordinal;
+    }
+  }
+  // The slot of k, or null.
+  const Slot* find_slot(const K& k) const {
+    std::uint64_t h = hash_key(k);
+    std::uint64_t b = (h >> 32) & filter_mask;
+    if ((filter[b >> 6] & (1ull << (b & 63))) == 0) return nullptr;
+    for (std::size_t i = h & mask;; i = (i + 1) & mask) {
+      const Slot& slot = slots[i];
+      if (slot.begin == kEmpty) return nullptr;
+      if (slot.key == k) return &slot;
+    }
   }
   // The run of k, or kEmpty.
   std::uint32_t find(const K& k) const {
-    std::uint64_t h = hash_key(k);
-    std::uint64_t b = (h >> 32) & filter_mask;
-    if ((filter[b >> 6] & (1ull << (b & 63))) == 0) return kEmpty;
-    for (std::size_t i = h & mask;; i = (i + 1) & mask) {
-      const Slot& slot = slots[i];
-      if (slot.begin == kEmpty || slot.key == k) return slot.begin;
-    }
+    const Slot* slot = find_slot(k);
+    return slot == nullptr ? kEmpty : slot->begin;
   }
   std::size_t memory_bytes() const { return slots.capacity() * sizeof(Slot) + filter.capacity() * 8; }
 };
@@ -190,7 +214,8 @@ struct HolderIndex::Impl {
   // of the address space a mask of the lengths with a prefix overlapping it (bits 0..31: session
   // lengths 1..32, bits 32..63: static lengths 1..32), so a lookup probes only lengths that can
   // match there. Length 0 (a default route) is probed wherever it exists.
-  Table<std::uint32_t> v4[2][33];
+  Table<std::uint32_t> v4_sessions[33];
+  Table<std::uint32_t, true> v4_statics[33];
   detail::HugeVector<std::uint64_t> v4_lengths;  // 65536 entries, or empty without IPv4 data
   // Dense /16s of IPv4 /32 sessions (dynamic pools) skip the hash table: per such /16 a block of
   // 65536 run indexes (kEmpty: none), found through v4_block (kNoBlock: hashed as usual).
@@ -240,31 +265,48 @@ struct HolderIndex::Impl {
     return Holder{hit->customer, cls == 0 ? HolderKind::kSession : HolderKind::kStatic, hit->ordinal};
   }
 
+  // The IPv4 tables of one class, longest prefix first among the lengths in m, then length 0.
+  template <class T>
+  Found search4(const T (&tables)[33], std::uint32_t m, std::uint32_t a, std::int64_t t,
+                std::optional<std::uint16_t> port, bool sessions, Holder& out) const {
+    constexpr bool kInline = std::is_same_v<T, Table<std::uint32_t, true>>;
+    const HolderKind kind = sessions ? HolderKind::kSession : HolderKind::kStatic;
+    auto probe = [&](int len) {
+      std::uint32_t run = Table<std::uint32_t>::kEmpty;
+      std::uint32_t block = len == 32 && sessions && !v4_block.empty() ? v4_block[a >> 16] : kNoBlock;
+      if (block != kNoBlock) {
+        run = v4_direct[(std::size_t{block} << 16) | (a & 0xFFFF)];
+      } else if (const auto* slot = tables[len].find_slot(mask4(a, len))) {
+        run = slot->begin;
+        if constexpr (kInline) {
+          if ((run >> detail::kRefShift) == 1) {  // the one span, inline (statics have no ports)
+            if (slot->from > t || slot->to <= t) return Found::kNone;
+            out = Holder{slot->customer, kind, slot->ordinal};
+            return Found::kHolder;
+          }
+        }
+      }
+      if (run == Table<std::uint32_t>::kEmpty) return Found::kNone;
+      const Span* hit = nullptr;
+      Found f = scan(run, t, port, hit);
+      if (f == Found::kHolder) out = Holder{hit->customer, kind, hit->ordinal};
+      return f;
+    };
+    while (m != 0) {
+      int bit = 31 - __builtin_clz(m);
+      m &= ~(1u << bit);
+      Found f = probe(bit + 1);
+      if (f != Found::kNone) return f;
+    }
+    return tables[0].empty() ? Found::kNone : probe(0);
+  }
+
   std::optional<Holder> lookup4(std::uint32_t a, std::int64_t t, std::optional<std::uint16_t> port) const {
     std::uint64_t lengths = v4_lengths.empty() ? 0 : v4_lengths[a >> 16];
-    for (int cls = 0; cls < 2; ++cls) {
-      auto m = static_cast<std::uint32_t>(cls == 0 ? lengths : lengths >> 32);
-      while (m != 0) {
-        int bit = 31 - __builtin_clz(m);
-        m &= ~(1u << bit);
-        int len = bit + 1;
-        std::uint32_t block = len == 32 && cls == 0 && !v4_block.empty() ? v4_block[a >> 16] : kNoBlock;
-        std::uint32_t run =
-            block != kNoBlock ? v4_direct[(std::size_t{block} << 16) | (a & 0xFFFF)] : v4[cls][len].find(mask4(a, len));
-        if (run == Table<std::uint32_t>::kEmpty) continue;
-        const Span* hit = nullptr;
-        Found f = scan(run, t, port, hit);
-        if (f == Found::kAmbiguous) return std::nullopt;
-        if (f == Found::kHolder) return holder(hit, cls);
-      }
-      if (!v4[cls][0].empty()) {
-        std::uint32_t run = v4[cls][0].find(0);
-        const Span* hit = nullptr;
-        Found f = run == Table<std::uint32_t>::kEmpty ? Found::kNone : scan(run, t, port, hit);
-        if (f == Found::kAmbiguous) return std::nullopt;
-        if (f == Found::kHolder) return holder(hit, cls);
-      }
-    }
+    Holder h;
+    Found f = search4(v4_sessions, static_cast<std::uint32_t>(lengths), a, t, port, true, h);
+    if (f == Found::kNone) f = search4(v4_statics, static_cast<std::uint32_t>(lengths >> 32), a, t, port, false, h);
+    if (f == Found::kHolder) return h;
     return std::nullopt;
   }
 
@@ -461,22 +503,28 @@ HolderIndex HolderIndex::Builder::build() {
     };
     if (recs[i].v6 != 0) {
       impl.v6_len[cls].push_back(len);
-      fill(impl.v6[cls].emplace_back(),
-           [](auto& table, const Key128& key, std::uint32_t begin) { table.insert(key, begin); });
+      fill(impl.v6[cls].emplace_back(), [&](auto& table, const Key128& key, std::uint32_t begin) {
+        table.insert(key, begin, impl.spans[begin & detail::kRefBegin]);
+      });
     } else {
       // Lengths 1..32 are bits 0..31 of the session half and bits 32..63 of the static half.
       const std::uint64_t bit = len == 0 ? 0 : std::uint64_t{1} << ((len - 1) + (cls == 0 ? 0 : 32));
-      fill(impl.v4[cls][len], [&](auto& table, const Key128& key, std::uint32_t begin) {
+      auto on_key = [&](auto& table, const Key128& key, std::uint32_t begin) {
         auto a = static_cast<std::uint32_t>(key.lo);
         if (len == 32 && cls == 0 && !impl.v4_block.empty() && impl.v4_block[a >> 16] != Impl::kNoBlock) {
           impl.v4_direct[(std::size_t{impl.v4_block[a >> 16]} << 16) | (a & 0xFFFF)] = begin;
         } else {
-          table.insert(a, begin);
+          table.insert(a, begin, impl.spans[begin & detail::kRefBegin]);
         }
         std::uint32_t first = a >> 16;
         std::uint32_t count = len >= 16 ? 1 : 1u << (16 - len);
         for (std::uint32_t x = 0; x < count; ++x) impl.v4_lengths[first + x] |= bit;
-      });
+      };
+      if (cls == 0) {
+        fill(impl.v4_sessions[len], on_key);
+      } else {
+        fill(impl.v4_statics[len], on_key);
+      }
     }
     i = j;
   }
@@ -521,7 +569,8 @@ std::size_t HolderIndex::memory_bytes() const {
                   impl_->v4_block.capacity() * sizeof(std::uint32_t) +
                   impl_->v4_direct.capacity() * sizeof(std::uint32_t);
   for (int c = 0; c < 2; ++c) {
-    for (const auto& t : impl_->v4[c]) n += t.memory_bytes();
+    for (const auto& t : impl_->v4_sessions) n += c == 0 ? t.memory_bytes() : 0;
+    for (const auto& t : impl_->v4_statics) n += c == 0 ? t.memory_bytes() : 0;
     for (const auto& t : impl_->v6[c]) n += t.memory_bytes();
   }
   for (const auto& c : customers_) n += sizeof(std::string) + (c.size() > 15 ? c.capacity() : 0);

@@ -43,7 +43,8 @@ struct Holder {
 // still cover the instant). For IPv4 a per-/16 bitmask of the prefix lengths present there
 // limits the probes to lengths that can match (sessions are nearly all /32: one probe; addresses
 // outside the customer ranges: none); /32 sessions of a densely used /16 (a dynamic pool) are
-// found through a direct array instead of hashing. The big arrays sit on transparent huge pages.
+// found through a direct array instead of hashing; an IPv4 static held by one span sits in its
+// hash slot. The big arrays sit on transparent huge pages.
 class HolderIndex {
  public:
   class Builder {

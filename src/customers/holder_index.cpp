@@ -1,8 +1,15 @@
 // The holder index: per-prefix-length hash tables over runs of time spans (rules in holder_index.hpp).
 #include "customers/holder_index.hpp"
 
+#include <sys/mman.h>
+
 #include <algorithm>
+#include <cstdlib>
+#include <cstring>
 #include <limits>
+#include <new>
+#include <stdexcept>
+#include <type_traits>
 
 #include "store/store.hpp"
 
@@ -51,6 +58,14 @@ inline Key128 key6(const core::IpAddress& a) {
   for (int i = 8; i < 16; ++i) k.lo = (k.lo << 8) | b[i];
   return k;
 }
+// IpAddress::is_v4 without the out-of-line call: ::ffff:0:0/96.
+inline bool v4_mapped(const core::IpAddress::Bytes& b) {
+  std::uint64_t head;
+  std::uint32_t mid;
+  std::memcpy(&head, b.data(), 8);
+  std::memcpy(&mid, b.data() + 8, 4);
+  return head == 0 && mid == 0xFFFF0000u;
+}
 
 // One way a candidate can end the search.
 enum class Found : std::uint8_t { kNone, kHolder, kAmbiguous };
@@ -59,37 +74,93 @@ enum class Found : std::uint8_t { kNone, kHolder, kAmbiguous };
 
 namespace detail {
 
-// A time span of one session or assignment; runs of spans for one masked address are sorted by
-// (from, ordinal), and max_to is the running maximum of `to` within the run.
+// Large arrays are asked for on transparent huge pages: the lookups touch them at random, and
+// on 4 KiB pages nearly every lookup also missed the TLB (a dearer page walk when virtualised).
+template <class T>
+struct HugeAlloc {
+  using value_type = T;
+  static constexpr std::size_t kHuge = std::size_t{2} << 20;
+  HugeAlloc() = default;
+  template <class U>
+  HugeAlloc(const HugeAlloc<U>&) {}  // rebinding
+  T* allocate(std::size_t n) {
+    std::size_t bytes = n * sizeof(T);
+    if (bytes < kHuge) return static_cast<T*>(::operator new (bytes, std::align_val_t{64}));
+    std::size_t rounded = (bytes + kHuge - 1) & ~(kHuge - 1);
+    void* p = std::aligned_alloc(kHuge, rounded);
+    if (p == nullptr) throw std::bad_alloc();
+    ::madvise(p, rounded, MADV_HUGEPAGE);  // advice only: failure just means small pages
+    return static_cast<T*>(p);
+  }
+  void deallocate(T* p, std::size_t n) {
+    if (n * sizeof(T) < kHuge) {
+      ::operator delete (p, std::align_val_t{64});
+    } else {
+      std::free(p);
+    }
+  }
+  template <class U>
+  bool operator==(const HugeAlloc<U>&) const {
+    return true;
+  }
+};
+template <class T>
+using HugeVector = std::vector<T, HugeAlloc<T>>;
+
+// A time span of one session or assignment, 32 bytes so that two share a cache line. A run of
+// spans for one masked address is sorted by (from, ordinal) and stored contiguously. Tables refer
+// to a run by its first index and, for runs up to kShortRun, its length (see kRefShift), so
+// that all its cache lines are fetched at once; short runs are simply scanned whole. Longer runs
+// are preceded by a header entry with the length and, in `from`, the index of the run's running
+// maxima of `to` (Impl::max_to), so that a backwards scan stops as soon as no earlier span can
+// still cover the instant.
 struct Span {
   std::int64_t from;
   std::int64_t to;
-  std::int64_t max_to;
   std::uint32_t customer;
   std::uint32_t ordinal;
   std::uint16_t port_lo;
   std::uint16_t port_hi;
-  bool has_ports;
-};
+  std::uint32_t info;  // kHasPorts, or in a long run's header kLongRun | length
 
-template <class K>
+  static constexpr std::uint32_t kHasPorts = 1u << 31;
+  static constexpr std::uint32_t kLongRun = 1u << 30;
+  static constexpr std::uint32_t kLengthMask = kLongRun - 1;
+};
+static_assert(sizeof(Span) == 32);
+// A run reference: bits 29..31 the length of a short run (0: a long run's header), below them
+// the index of the run's first entry in Impl::spans.
+constexpr std::uint32_t kShortRun = 7;
+constexpr int kRefShift = 29;
+constexpr std::uint32_t kRefBegin = (1u << kRefShift) - 1;
+
+// kInline: a slot also holds a copy of a run's span when the run is that one span (the usual
+// case for static assignments), so that a lookup needs no second cache miss into the spans.
+template <class K, bool kInline = false>
 struct Table {
-  struct Slot {
+  static constexpr std::uint32_t kEmpty = ~0u;
+  struct PlainSlot {
     K key{};
-    std::uint32_t begin = 0;
-    std::uint32_t count = 0;  // 0: empty slot
+    std::uint32_t begin = kEmpty;  // run reference (kRefShift)
   };
-  int len = 0;
+  struct InlineSlot : PlainSlot {
+    std::int64_t from = 0;
+    std::int64_t to = 0;
+    std::uint32_t customer = 0;
+    std::uint32_t ordinal = 0;
+  };
+  using Slot = std::conditional_t<kInline, InlineSlot, PlainSlot>;
   std::uint64_t mask = 0;
-  std::vector<Slot> slots;
+  HugeVector<Slot> slots;
   // One bit per 1/8 key, from other hash bits than the slot index: most misses are answered by
   // this small (cache-resident) bitset instead of a cache miss into the slots.
   std::uint64_t filter_mask = 0;
   std::vector<std::uint64_t> filter;
 
+  bool empty() const { return slots.empty(); }
   void init(std::size_t n) {
     std::size_t cap = 16;
-    while (cap < n * 2) cap <<= 1;  // load factor <= 0.5: short probe sequences
+    while (cap * 3 < n * 4) cap <<= 1;  // load factor <= 0.75: slots are small, probes stay in a line
     slots.assign(cap, Slot{});
     mask = cap - 1;
     std::size_t bits = 64;
@@ -97,61 +168,87 @@ struct Table {
     filter.assign(bits / 64, 0);
     filter_mask = bits - 1;
   }
-  void insert(const K& k, std::uint32_t begin, std::uint32_t count) {
+  // `first`: the run's first entry (for kInline).
+  void insert(const K& k, std::uint32_t begin, const Span& first) {
     std::uint64_t h = hash_key(k);
     std::uint64_t b = (h >> 32) & filter_mask;
     filter[b >> 6] |= 1ull << (b & 63);
     std::size_t i = h & mask;
-    while (slots[i].count != 0) i = (i + 1) & mask;
-    slots[i] = Slot{k, begin, count};
+    while (slots[i].begin != kEmpty) i = (i + 1) & mask;
+    slots[i].key = k;
+    slots[i].begin = begin;
+    if constexpr (kInline) {
+      slots[i].from = first.from;
+      slots[i].to = first.to;
+      slots[i].customer = first.customer;
+      slots[i].ordinal = first.ordinal;
+    }
   }
-  // The slot to probe for k, or null when the filter rules k out; prefetches the slot's line so
-  // that the probes of several lengths (and of sessions and statics) overlap their cache misses.
-  const Slot* candidate(const K& k) const {
+  // The slot of k, or null.
+  const Slot* find_slot(const K& k) const {
     std::uint64_t h = hash_key(k);
     std::uint64_t b = (h >> 32) & filter_mask;
     if ((filter[b >> 6] & (1ull << (b & 63))) == 0) return nullptr;
-    const Slot* s = &slots[h & mask];
-    __builtin_prefetch(s);
-    return s;
-  }
-  const Slot* find_from(const Slot* s, const K& k) const {
-    std::size_t i = static_cast<std::size_t>(s - slots.data());
-    for (;;) {
+    for (std::size_t i = h & mask;; i = (i + 1) & mask) {
       const Slot& slot = slots[i];
-      if (slot.count == 0) return nullptr;
+      if (slot.begin == kEmpty) return nullptr;
       if (slot.key == k) return &slot;
-      i = (i + 1) & mask;
     }
   }
+  // The run of k, or kEmpty.
+  std::uint32_t find(const K& k) const {
+    const Slot* slot = find_slot(k);
+    return slot == nullptr ? kEmpty : slot->begin;
+  }
+  std::size_t memory_bytes() const { return slots.capacity() * sizeof(Slot) + filter.capacity() * 8; }
 };
 
 }  // namespace detail
 
+using detail::kShortRun;
 using detail::Span;
 using detail::Table;
 
 struct HolderIndex::Impl {
-  // [0] sessions, [1] statics; tables sorted by prefix length, longest first.
-  std::vector<Table<std::uint32_t>> v4[2];
+  // [0] sessions, [1] statics. IPv4: one table per prefix length (index = length), and per /16
+  // of the address space a mask of the lengths with a prefix overlapping it (bits 0..31: session
+  // lengths 1..32, bits 32..63: static lengths 1..32), so a lookup probes only lengths that can
+  // match there. Length 0 (a default route) is probed wherever it exists.
+  Table<std::uint32_t> v4_sessions[33];
+  Table<std::uint32_t, true> v4_statics[33];
+  detail::HugeVector<std::uint64_t> v4_lengths;  // 65536 entries, or empty without IPv4 data
+  // Dense /16s of IPv4 /32 sessions (dynamic pools) skip the hash table: per such /16 a block of
+  // 65536 run indexes (kEmpty: none), found through v4_block (kNoBlock: hashed as usual).
+  static constexpr std::uint32_t kNoBlock = ~0u;
+  static constexpr std::size_t kDenseKeys = 16384;  // a block costs at most 16 bytes per address
+  std::vector<std::uint32_t> v4_block;
+  detail::HugeVector<std::uint32_t> v4_direct;
+  // IPv6: the tables present, longest prefix first.
   std::vector<Table<Key128>> v6[2];
-  std::vector<Span> spans;
+  std::vector<int> v6_len[2];
+  detail::HugeVector<Span> spans;
+  std::vector<std::int64_t> max_to;  // long runs only
 
-  Found scan(const Span* b, std::uint32_t n, std::int64_t t, std::optional<std::uint16_t> port,
-             const Span*& hit) const {
+  Found scan(std::uint32_t ref, std::int64_t t, std::optional<std::uint16_t> port, const Span*& hit) const {
+    const Span* b = spans.data() + (ref & detail::kRefBegin);
+    std::uint32_t n = ref >> detail::kRefShift;
+    const std::int64_t* run_max = nullptr;
     std::uint32_t ub;
-    if (n <= 8) {
+    if (n != 0) {
       ub = n;
       while (ub > 0 && b[ub - 1].from > t) --ub;
     } else {
+      n = b->info & Span::kLengthMask;
+      run_max = max_to.data() + b->from;
+      ++b;
       ub = static_cast<std::uint32_t>(
           std::upper_bound(b, b + n, t, [](std::int64_t x, const Span& s) { return x < s.from; }) - b);
     }
     for (std::uint32_t i = ub; i-- > 0;) {
+      if (run_max != nullptr && run_max[i] <= t) break;  // no span at or before i can still cover t
       const Span& s = b[i];
-      if (s.max_to <= t) break;  // no span at or before i can still cover t
       if (s.to <= t) continue;
-      if (!s.has_ports) {
+      if ((s.info & Span::kHasPorts) == 0) {
         hit = &s;
         return Found::kHolder;
       }
@@ -164,64 +261,64 @@ struct HolderIndex::Impl {
     return Found::kNone;
   }
 
-  // Up to this many tables per class take part in the prefetching pass; more are probed plainly.
-  static constexpr std::size_t kMaxPrefetch = 32;
+  static std::optional<Holder> holder(const Span* hit, int cls) {
+    return Holder{hit->customer, cls == 0 ? HolderKind::kSession : HolderKind::kStatic, hit->ordinal};
+  }
 
-  template <class K, class MaskFn>
-  struct Candidates {
-    const Table<K>* table[kMaxPrefetch];
-    const typename Table<K>::Slot* slot[kMaxPrefetch];
-    K key[kMaxPrefetch];
-    std::size_t n = 0;
-  };
-
-  // Pass 1: per table (longest prefix first), the masked key and its slot if the filter lets it.
-  template <class K, class MaskFn>
-  void gather(const std::vector<Table<K>>& tables, const K& key, MaskFn mask_fn, Candidates<K, MaskFn>& c) const {
-    for (std::size_t i = 0; i < tables.size() && i < kMaxPrefetch; ++i) {
-      K k = mask_fn(key, tables[i].len);
-      if (const auto* slot = tables[i].candidate(k)) {
-        c.table[c.n] = &tables[i];
-        c.slot[c.n] = slot;
-        c.key[c.n] = k;
-        ++c.n;
+  // The IPv4 tables of one class, longest prefix first among the lengths in m, then length 0.
+  template <class T>
+  Found search4(const T (&tables)[33], std::uint32_t m, std::uint32_t a, std::int64_t t,
+                std::optional<std::uint16_t> port, bool sessions, Holder& out) const {
+    constexpr bool kInline = std::is_same_v<T, Table<std::uint32_t, true>>;
+    const HolderKind kind = sessions ? HolderKind::kSession : HolderKind::kStatic;
+    auto probe = [&](int len) {
+      std::uint32_t run = Table<std::uint32_t>::kEmpty;
+      std::uint32_t block = len == 32 && sessions && !v4_block.empty() ? v4_block[a >> 16] : kNoBlock;
+      if (block != kNoBlock) {
+        run = v4_direct[(std::size_t{block} << 16) | (a & 0xFFFF)];
+      } else if (const auto* slot = tables[len].find_slot(mask4(a, len))) {
+        run = slot->begin;
+        if constexpr (kInline) {
+          if ((run >> detail::kRefShift) == 1) {  // the one span, inline (statics have no ports)
+            if (slot->from > t || slot->to <= t) return Found::kNone;
+            out = Holder{slot->customer, kind, slot->ordinal};
+            return Found::kHolder;
+          }
+        }
       }
-    }
-  }
-
-  // Pass 2: the candidates in order, then any tables beyond kMaxPrefetch.
-  template <class K, class MaskFn>
-  Found search(const std::vector<Table<K>>& tables, const Candidates<K, MaskFn>& c, const K& key, MaskFn mask_fn,
-               std::int64_t t, std::optional<std::uint16_t> port, const Span*& hit) const {
-    for (std::size_t i = 0; i < c.n; ++i) {
-      const auto* slot = c.table[i]->find_from(c.slot[i], c.key[i]);
-      if (slot == nullptr) continue;
-      Found f = scan(spans.data() + slot->begin, slot->count, t, port, hit);
-      if (f != Found::kNone) return f;
-    }
-    for (std::size_t i = kMaxPrefetch; i < tables.size(); ++i) {
-      K k = mask_fn(key, tables[i].len);
-      const auto* first = tables[i].candidate(k);
-      const auto* slot = first == nullptr ? nullptr : tables[i].find_from(first, k);
-      if (slot == nullptr) continue;
-      Found f = scan(spans.data() + slot->begin, slot->count, t, port, hit);
-      if (f != Found::kNone) return f;
-    }
-    return Found::kNone;
-  }
-
-  template <class K, class MaskFn>
-  std::optional<Holder> lookup(const std::vector<Table<K>> (&tables)[2], const K& key, MaskFn mask_fn, std::int64_t t,
-                               std::optional<std::uint16_t> port) const {
-    Candidates<K, MaskFn> c[2];
-    gather(tables[0], key, mask_fn, c[0]);
-    gather(tables[1], key, mask_fn, c[1]);
-    for (int cls = 0; cls < 2; ++cls) {
+      if (run == Table<std::uint32_t>::kEmpty) return Found::kNone;
       const Span* hit = nullptr;
-      Found f = search(tables[cls], c[cls], key, mask_fn, t, port, hit);
-      if (f == Found::kAmbiguous) return std::nullopt;
-      if (f == Found::kHolder) {
-        return Holder{hit->customer, cls == 0 ? HolderKind::kSession : HolderKind::kStatic, hit->ordinal};
+      Found f = scan(run, t, port, hit);
+      if (f == Found::kHolder) out = Holder{hit->customer, kind, hit->ordinal};
+      return f;
+    };
+    while (m != 0) {
+      int bit = 31 - __builtin_clz(m);
+      m &= ~(1u << bit);
+      Found f = probe(bit + 1);
+      if (f != Found::kNone) return f;
+    }
+    return tables[0].empty() ? Found::kNone : probe(0);
+  }
+
+  std::optional<Holder> lookup4(std::uint32_t a, std::int64_t t, std::optional<std::uint16_t> port) const {
+    std::uint64_t lengths = v4_lengths.empty() ? 0 : v4_lengths[a >> 16];
+    Holder h;
+    Found f = search4(v4_sessions, static_cast<std::uint32_t>(lengths), a, t, port, true, h);
+    if (f == Found::kNone) f = search4(v4_statics, static_cast<std::uint32_t>(lengths >> 32), a, t, port, false, h);
+    if (f == Found::kHolder) return h;
+    return std::nullopt;
+  }
+
+  std::optional<Holder> lookup6(const Key128& key, std::int64_t t, std::optional<std::uint16_t> port) const {
+    for (int cls = 0; cls < 2; ++cls) {
+      for (std::size_t i = 0; i < v6[cls].size(); ++i) {
+        std::uint32_t run = v6[cls][i].find(mask6(key, v6_len[cls][i]));
+        if (run == Table<Key128>::kEmpty) continue;
+        const Span* hit = nullptr;
+        Found f = scan(run, t, port, hit);
+        if (f == Found::kAmbiguous) return std::nullopt;
+        if (f == Found::kHolder) return holder(hit, cls);
       }
     }
     return std::nullopt;
@@ -307,7 +404,7 @@ void HolderIndex::Builder::add_session(std::string_view customer_id, const core:
   span.to = stop ? stop->micros() : kMaxTime;
   span.customer = p_->customer(customer_id);
   span.ordinal = p_->sessions++;
-  span.has_ports = port_from.has_value() || port_to.has_value();
+  if (port_from.has_value() || port_to.has_value()) span.info = Span::kHasPorts;
   span.port_lo = port_from.value_or(0);
   span.port_hi = port_to.value_or(65535);
   p_->add(0, prefix, span);
@@ -334,40 +431,100 @@ HolderIndex HolderIndex::Builder::build() {
   });
   HolderIndex index;
   auto& impl = *index.impl_;
-  impl.spans.reserve(recs.size());
-  for (auto& r : recs) impl.spans.push_back(r.span);
+  auto same_prefix = [](const Pending::Rec& a, const Pending::Rec& b) {
+    return a.cls == b.cls && a.v6 == b.v6 && a.len == b.len && a.key == b.key;
+  };
+  std::size_t headers = 0;
+  for (std::size_t k = 0, e = 0; k < recs.size(); k = e) {
+    for (e = k + 1; e < recs.size() && same_prefix(recs[e], recs[k]);) ++e;
+    headers += e - k > kShortRun;
+  }
+  // Run references keep kRefShift bits for the index (and kEmpty stays distinct).
+  if (recs.size() + headers >= detail::kRefBegin) throw std::length_error("holder index: too many entries");
+  impl.spans.reserve(recs.size() + headers);
+  bool any_v4 = std::any_of(recs.begin(), recs.end(), [](const Pending::Rec& r) { return r.v6 == 0; });
+  if (any_v4) impl.v4_lengths.assign(std::size_t{1} << 16, 0);
+
+  // Appends the run recs[k, e) to the spans; returns the index its table slot points at.
+  auto emit_run = [&](std::size_t k, std::size_t e) {
+    auto begin = static_cast<std::uint32_t>(impl.spans.size());
+    auto n = static_cast<std::uint32_t>(e - k);
+    if (n > kShortRun) {
+      Span header{};
+      header.from = static_cast<std::int64_t>(impl.max_to.size());
+      header.info = Span::kLongRun | n;
+      impl.spans.push_back(header);
+      std::int64_t max_to = kMinTime;
+      for (std::size_t x = k; x < e; ++x) {
+        max_to = std::max(max_to, recs[x].span.to);
+        impl.max_to.push_back(max_to);
+        impl.spans.push_back(recs[x].span);
+      }
+      return begin;
+    }
+    for (std::size_t x = k; x < e; ++x) impl.spans.push_back(recs[x].span);
+    return begin | (n << detail::kRefShift);
+  };
 
   std::size_t i = 0;
   while (i < recs.size()) {
     // One table per (class, family, length).
+    const std::uint8_t cls = recs[i].cls, len = recs[i].len;
     std::size_t j = i;
     std::size_t keys = 0;
-    while (j < recs.size() && recs[j].cls == recs[i].cls && recs[j].v6 == recs[i].v6 && recs[j].len == recs[i].len) {
+    while (j < recs.size() && recs[j].cls == cls && recs[j].v6 == recs[i].v6 && recs[j].len == len) {
       if (j == i || recs[j].key != recs[j - 1].key) ++keys;
       ++j;
     }
-    auto fill = [&](auto& table, auto to_key) {
-      table.len = recs[i].len;
-      table.init(keys);
+    std::size_t dense = 0;  // keys that go to direct blocks
+    if (cls == 0 && len == 32 && recs[i].v6 == 0) {
+      std::vector<std::uint32_t> per16(std::size_t{1} << 16, 0);
+      for (std::size_t k = i; k < j; ++k) {
+        if (k == i || recs[k].key != recs[k - 1].key) ++per16[recs[k].key.lo >> 16];
+      }
+      std::uint32_t blocks = 0;
+      for (std::size_t x = 0; x < per16.size(); ++x) {
+        if (per16[x] < Impl::kDenseKeys) continue;
+        if (impl.v4_block.empty()) impl.v4_block.assign(per16.size(), Impl::kNoBlock);
+        impl.v4_block[x] = blocks++;
+        dense += per16[x];
+      }
+      impl.v4_direct.assign(std::size_t{blocks} << 16, Table<std::uint32_t>::kEmpty);
+    }
+    auto fill = [&](auto& table, auto on_key) {
+      table.init(keys - dense);
       std::size_t k = i;
       while (k < j) {
         std::size_t e = k;
-        std::int64_t max_to = kMinTime;
-        while (e < j && recs[e].key == recs[k].key) {
-          max_to = std::max(max_to, impl.spans[e].to);
-          impl.spans[e].max_to = max_to;
-          ++e;
-        }
-        table.insert(to_key(recs[k].key), static_cast<std::uint32_t>(k), static_cast<std::uint32_t>(e - k));
+        while (e < j && recs[e].key == recs[k].key) ++e;
+        on_key(table, recs[k].key, emit_run(k, e));
         k = e;
       }
     };
     if (recs[i].v6 != 0) {
-      auto& t = impl.v6[recs[i].cls].emplace_back();
-      fill(t, [](const Key128& k) { return k; });
+      impl.v6_len[cls].push_back(len);
+      fill(impl.v6[cls].emplace_back(), [&](auto& table, const Key128& key, std::uint32_t begin) {
+        table.insert(key, begin, impl.spans[begin & detail::kRefBegin]);
+      });
     } else {
-      auto& t = impl.v4[recs[i].cls].emplace_back();
-      fill(t, [](const Key128& k) { return static_cast<std::uint32_t>(k.lo); });
+      // Lengths 1..32 are bits 0..31 of the session half and bits 32..63 of the static half.
+      const std::uint64_t bit = len == 0 ? 0 : std::uint64_t{1} << ((len - 1) + (cls == 0 ? 0 : 32));
+      auto on_key = [&](auto& table, const Key128& key, std::uint32_t begin) {
+        auto a = static_cast<std::uint32_t>(key.lo);
+        if (len == 32 && cls == 0 && !impl.v4_block.empty() && impl.v4_block[a >> 16] != Impl::kNoBlock) {
+          impl.v4_direct[(std::size_t{impl.v4_block[a >> 16]} << 16) | (a & 0xFFFF)] = begin;
+        } else {
+          table.insert(a, begin, impl.spans[begin & detail::kRefBegin]);
+        }
+        std::uint32_t first = a >> 16;
+        std::uint32_t count = len >= 16 ? 1 : 1u << (16 - len);
+        for (std::uint32_t x = 0; x < count; ++x) impl.v4_lengths[first + x] |= bit;
+      };
+      if (cls == 0) {
+        fill(impl.v4_sessions[len], on_key);
+      } else {
+        fill(impl.v4_statics[len], on_key);
+      }
     }
     i = j;
   }
@@ -397,19 +554,24 @@ HolderIndex HolderIndex::from_store(store::Store& store) {
 
 std::optional<Holder> HolderIndex::lookup(const core::IpAddress& ip, core::Timestamp t,
                                           std::optional<std::uint16_t> port) const {
-  if (ip.is_v4()) {
-    return impl_->lookup(
-        impl_->v4, ip.v4_value(), [](std::uint32_t a, int len) { return mask4(a, len); }, t.micros(), port);
+  const auto& b = ip.bytes();
+  if (v4_mapped(b)) {
+    std::uint32_t a;
+    std::memcpy(&a, b.data() + 12, 4);
+    return impl_->lookup4(__builtin_bswap32(a), t.micros(), port);
   }
-  return impl_->lookup(
-      impl_->v6, key6(ip), [](const Key128& k, int len) { return mask6(k, len); }, t.micros(), port);
+  return impl_->lookup6(key6(ip), t.micros(), port);
 }
 
 std::size_t HolderIndex::memory_bytes() const {
-  std::size_t n = impl_->spans.capacity() * sizeof(Span);
+  std::size_t n = impl_->spans.capacity() * sizeof(Span) + impl_->max_to.capacity() * sizeof(std::int64_t) +
+                  impl_->v4_lengths.capacity() * sizeof(std::uint64_t) +
+                  impl_->v4_block.capacity() * sizeof(std::uint32_t) +
+                  impl_->v4_direct.capacity() * sizeof(std::uint32_t);
   for (int c = 0; c < 2; ++c) {
-    for (const auto& t : impl_->v4[c]) n += t.slots.capacity() * sizeof(t.slots[0]) + t.filter.capacity() * 8;
-    for (const auto& t : impl_->v6[c]) n += t.slots.capacity() * sizeof(t.slots[0]) + t.filter.capacity() * 8;
+    for (const auto& t : impl_->v4_sessions) n += c == 0 ? t.memory_bytes() : 0;
+    for (const auto& t : impl_->v4_statics) n += c == 0 ? t.memory_bytes() : 0;
+    for (const auto& t : impl_->v6[c]) n += t.memory_bytes();
   }
   for (const auto& c : customers_) n += sizeof(std::string) + (c.size() > 15 ? c.capacity() : 0);
   return n;

@@ -38,9 +38,13 @@ struct Holder {
 // IPv4 addresses match IPv4 prefixes only, IPv6 addresses IPv6 prefixes only.
 //
 // Layout: per (sessions|statics, family, prefix length) an open-addressing hash table from the
-// masked address to a run of time spans sorted by start, with a running maximum of the ends so a
-// backwards scan stops as soon as no earlier span can still cover the instant. A lookup costs one
-// probe per prefix length present (sessions are nearly all /32 or /128: one probe).
+// masked address to a run of 32-byte time spans sorted by start (long runs are binary searched
+// and carry running maxima of the ends, so a backwards scan stops as soon as no earlier span can
+// still cover the instant). For IPv4 a per-/16 bitmask of the prefix lengths present there
+// limits the probes to lengths that can match (sessions are nearly all /32: one probe; addresses
+// outside the customer ranges: none); /32 sessions of a densely used /16 (a dynamic pool) are
+// found through a direct array instead of hashing; an IPv4 static held by one span sits in its
+// hash slot. The big arrays sit on transparent huge pages.
 class HolderIndex {
  public:
   class Builder {

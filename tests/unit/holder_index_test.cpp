@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <random>
+#include <unordered_map>
 
 namespace klartext::customers {
 namespace {
@@ -160,6 +161,130 @@ TEST(HolderIndex, MatchesBruteForceOracleOnRandomData) {
       ASSERT_EQ(got, o.lookup(a, t, port))
           << "round " << round << " ip " << a.to_string() << " t " << t.to_iso() << " port " << (port ? *port : -1);
     }
+  }
+}
+
+// The paths the random test above rarely takes: long runs of sessions on one prefix (binary
+// search and running maxima), prefixes shorter than /16 and default routes (the per-/16 length
+// masks), addresses on both sides of a /16 boundary.
+TEST(HolderIndex, MatchesBruteForceOracleOnLongRunsAndShortPrefixes) {
+  std::mt19937_64 rng(20261128);
+  auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<std::uint64_t>(n)); };
+  // 198.18.255.248 .. 198.19.0.7 (RFC 2544 test range): sixteen addresses straddling a /16 boundary.
+  auto rand_v4 = [&] { return core::IpAddress::v4(0xC612FFF8u + static_cast<std::uint32_t>(pick(16))); };
+  auto rand_v6 = [&] {
+    core::IpAddress::Bytes b{0x20, 0x01, 0x0d, 0xb8};
+    b[7] = static_cast<std::uint8_t>(pick(2));
+    b[15] = static_cast<std::uint8_t>(pick(4));
+    return core::IpAddress::v6(b);
+  };
+  auto rand_time = [&] { return core::Timestamp::from_seconds(pick(200)); };
+  for (int round = 0; round < 12; ++round) {
+    Oracle o;
+    HolderIndex::Builder b;
+    int n_static = pick(40), n_sess = pick(120);
+    for (int i = 0; i < n_static; ++i) {
+      bool v6 = pick(3) == 0;
+      auto a = v6 ? rand_v6() : rand_v4();
+      int len = v6 ? pick(129) : pick(33);
+      StaticAssignment s{"S" + std::to_string(pick(10)), core::IpPrefix(a.masked(len), len), {}, {}};
+      if (pick(2) != 0) s.valid_from = rand_time();
+      if (pick(2) != 0) s.valid_to = rand_time();
+      o.statics.push_back(s);
+      b.add_static(s);
+    }
+    for (int i = 0; i < n_sess; ++i) {
+      bool v6 = pick(4) == 0;
+      // Few distinct addresses: runs of many sessions per prefix.
+      auto a = v6 ? rand_v6() : core::IpAddress::v4(0xC612FFFEu + static_cast<std::uint32_t>(pick(4)));
+      int len = pick(4) != 0 ? (v6 ? 128 : 32) : (v6 ? pick(129) : pick(33));
+      Session s;
+      s.customer_id = "D" + std::to_string(pick(10));
+      s.prefix = core::IpPrefix(a.masked(len), len);
+      s.start = rand_time();
+      if (pick(4) != 0) s.stop = core::Timestamp::from_micros(s.start.micros() + pick(30) * 1'000'000);
+      if (pick(6) == 0) {
+        auto lo = static_cast<std::uint16_t>(pick(100));
+        s.port_from = lo;
+        s.port_to = static_cast<std::uint16_t>(lo + pick(50));
+      }
+      o.sessions.push_back(s);
+      b.add_session(s);
+    }
+    auto idx = b.build();
+    for (int q = 0; q < 1500; ++q) {
+      auto a = pick(3) == 0 ? rand_v6() : rand_v4();
+      auto t = core::Timestamp::from_micros(rand_time().micros() + pick(2) * 500'000);
+      std::optional<std::uint16_t> port;
+      if (pick(2) != 0) port = static_cast<std::uint16_t>(pick(160));
+      auto h = idx.lookup(a, t, port);
+      std::string got = h ? idx.customer_id(h->customer) : "-";
+      ASSERT_EQ(got, o.lookup(a, t, port))
+          << "round " << round << " ip " << a.to_string() << " t " << t.to_iso() << " port " << (port ? *port : -1);
+    }
+  }
+}
+
+// A /16 full of /32 sessions (a dynamic pool) is looked up through a direct block instead of the
+// hash table; pool statics, port ranges, empty addresses and the sparse neighbour /16 around it.
+TEST(HolderIndex, MatchesBruteForceOracleOnDensePool) {
+  std::mt19937_64 rng(20261129);
+  auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<std::uint64_t>(n)); };
+  auto rand_time = [&] { return core::Timestamp::from_seconds(pick(100)); };
+  // The sessions are all /32: the oracle for an address needs only that address's sessions.
+  Oracle o;
+  std::unordered_map<std::uint32_t, std::vector<Session>> sessions_at;
+  HolderIndex::Builder b;
+  auto add_static = [&](const char* customer, const char* prefix, std::optional<core::Timestamp> from) {
+    StaticAssignment s{customer, pfx(prefix), from, std::nullopt};
+    o.statics.push_back(s);
+    b.add_static(s);
+  };
+  add_static("POOL", "198.18.0.0/16", std::nullopt);
+  add_static("BIZ", "198.18.7.0/24", ts("1970-01-01 00:00:50"));
+  add_static("NEXT", "198.19.0.0/24", std::nullopt);
+  // 198.18.0.0/16: 20,000 addresses with sessions (more than the block threshold), up to 3 each.
+  for (std::uint32_t i = 0; i < 20'000; ++i) {
+    auto a = core::IpAddress::v4(0xC6120000u + i * 3);
+    for (int k = pick(3) + 1; k > 0; --k) {
+      Session s;
+      s.customer_id = "D" + std::to_string(pick(50));
+      s.prefix = core::IpPrefix(a, 32);
+      s.start = rand_time();
+      if (pick(4) != 0) s.stop = core::Timestamp::from_micros(s.start.micros() + pick(30) * 1'000'000);
+      if (pick(10) == 0) {
+        s.port_from = static_cast<std::uint16_t>(pick(100));
+        s.port_to = static_cast<std::uint16_t>(*s.port_from + pick(50));
+      }
+      sessions_at[s.prefix.network().v4_value()].push_back(s);
+      b.add_session(s);
+    }
+  }
+  // The sparse neighbour: a few sessions, hashed.
+  for (int i = 0; i < 20; ++i) {
+    Session s{"N" + std::to_string(i),
+              core::IpPrefix(core::IpAddress::v4(0xC6130000u + static_cast<std::uint32_t>(i)), 32),
+              {},
+              {},
+              rand_time(),
+              std::nullopt,
+              "",
+              ""};
+    sessions_at[s.prefix.network().v4_value()].push_back(s);
+    b.add_session(s);
+  }
+  auto idx = b.build();
+  for (int q = 0; q < 4000; ++q) {
+    auto a = core::IpAddress::v4(pick(4) == 0 ? 0xC6130000u + static_cast<std::uint32_t>(pick(40))
+                                              : 0xC6120000u + static_cast<std::uint32_t>(pick(65536)));
+    auto t = core::Timestamp::from_micros(rand_time().micros() + pick(2) * 500'000);
+    std::optional<std::uint16_t> port;
+    if (pick(2) != 0) port = static_cast<std::uint16_t>(pick(160));
+    auto h = idx.lookup(a, t, port);
+    std::string got = h ? idx.customer_id(h->customer) : "-";
+    auto it = sessions_at.find(a.v4_value());
+    o.sessions = it == sessions_at.end() ? std::vector<Session>{} : it->second;
+    ASSERT_EQ(got, o.lookup(a, t, port)) << "ip " << a.to_string() << " t " << t.to_iso();
   }
 }
 

@@ -52,7 +52,8 @@ std::string safe_host() {
 
 }  // namespace
 
-Maildir::Maildir(std::filesystem::path root, bool sync) : root_(std::move(root)), sync_(sync), host_(safe_host()) {
+Maildir::Maildir(std::filesystem::path root, bool sync)
+    : root_(std::move(root)), sync_(sync), host_(safe_host()), pid_(::getpid()) {
   for (const char* sub : {"tmp", "new", "cur"}) {
     std::error_code ec;
     std::filesystem::create_directories(root_ / sub, ec);
@@ -76,7 +77,7 @@ Maildir::~Maildir() {
 std::string Maildir::unique_name() {
   static std::atomic<std::uint64_t> counter{0};
   const std::int64_t us = core::Timestamp::now().micros();
-  return fmt::format("{}.M{}P{}Q{}.{}", us / 1'000'000, us % 1'000'000, ::getpid(),
+  return fmt::format("{}.M{}P{}Q{}.{}", us / 1'000'000, us % 1'000'000, pid_,
                      counter.fetch_add(1, std::memory_order_relaxed), host_);
 }
 

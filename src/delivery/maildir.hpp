@@ -43,6 +43,7 @@ class Maildir {
   std::filesystem::path root_;
   bool sync_;
   std::string host_;
+  long pid_;
   int tmp_fd_ = -1;
   int new_fd_ = -1;
   std::vector<std::string> staged_;  // names in tmp/

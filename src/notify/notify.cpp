@@ -158,7 +158,14 @@ Result run(store::Store& st, const config::Config& cfg, const Options& opt) {
     std::size_t line = 0;  // index in result.letters
   };
   std::vector<Pending> pending;
+  // The reads of a batch (customers, events, reports, probes) share one read transaction: one lock
+  // of the store per batch instead of one per query.
+  std::optional<store::Store::Transaction> reading;
   auto commit = [&] {
+    if (reading) {
+      reading->commit();
+      reading.reset();
+    }
     if (pending.empty()) return;
     const std::vector<std::filesystem::path> paths = outbox->commit();
     for (std::size_t i = 0; i < pending.size() && i < paths.size(); ++i) {
@@ -177,6 +184,7 @@ Result run(store::Store& st, const config::Config& cfg, const Options& opt) {
   };
 
   for (auto& [customer_id, due_cases] : due_by_customer) {
+    if (!reading) reading.emplace(st.transaction());
     const auto customer = st.customer(customer_id);
     if (!customer) {
       result.warnings.push_back(

@@ -7,6 +7,7 @@
 #include <gmime/gmime.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <cstring>
@@ -44,6 +45,13 @@ GPtr<GMimeStream> memory_stream(std::string_view bytes) {
 // Quoted-printable (RFC 2045 6.7) for a UTF-8 text with LF line ends: lines of at most 76 characters
 // with soft breaks, '=' and non-ASCII and control bytes encoded, whitespace before a line end encoded.
 // Written through a pointer into a buffer sized for the worst case (no per-byte push_back).
+// The bytes quoted-printable writes as they are anywhere in a line: printable ASCII but '='.
+constexpr std::array<bool, 256> kLiteral = [] {
+  std::array<bool, 256> t{};
+  for (int c = 33; c <= 126; ++c) t[static_cast<std::size_t>(c)] = c != '=';
+  return t;
+}();
+
 std::string quoted_printable(std::string_view text) {
   static constexpr char kHex[] = "0123456789ABCDEF";
   // Worst case: every byte encoded (3) plus a soft break ("=\n") per 25 encoded bytes.
@@ -54,12 +62,8 @@ std::string quoted_printable(std::string_view text) {
   for (std::size_t i = 0; i < n;) {
     // A run of printable ASCII up to the line's room is copied as it is (most of a letter).
     std::size_t j = i;
-    const std::size_t room = 75 - col;
-    while (j < n && j - i < room) {
-      const auto c = static_cast<unsigned char>(text[j]);
-      if (c < 33 || c > 126 || c == '=') break;
-      ++j;
-    }
+    const std::size_t end = std::min(n, i + (75 - col));
+    while (j < end && kLiteral[static_cast<unsigned char>(text[j])]) ++j;
     if (j > i) {
       std::memcpy(o, text.data() + i, j - i);
       o += j - i;

@@ -29,6 +29,10 @@ namespace detail {
 // build_mime does not splice itself, and the reference its spliced parts are tested against.
 std::string build_mime_gmime(const letters::Letter& letter, const Sender& sender, core::Timestamp date,
                              const std::string& message_id);
+// The headers and the blank line after them as GMime writes them for build_mime's multipart/mixed
+// frame, into `out`; false when a value needs handling this writer leaves to GMime.
+bool write_frame_headers(std::string& out, const letters::Letter& letter, const Sender& sender, core::Timestamp date,
+                         const std::string& message_id, std::string_view boundary);
 }  // namespace detail
 
 }  // namespace klartext::delivery

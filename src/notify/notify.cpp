@@ -4,6 +4,8 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <ostream>
@@ -73,10 +75,12 @@ letters::Case letter_case(store::Store& st, const cases::Case& c, std::size_t ma
     const std::int64_t rid = report_ids[i];
     auto it = mail_reports.find(rid);
     if (it == mail_reports.end()) {
+      // A CSV row's report is never attached as a mail: its bytes (a whole feed file) are not read.
       std::optional<std::string> bytes;
-      if (auto rep = st.report(rid, /*with_bytes=*/true);
-          rep && letters::looks_like_mail(rep->bytes) && lc.evidence[i].kind != letters::EvidenceKind::kCsvRow) {
-        bytes = std::move(rep->bytes);
+      if (lc.evidence[i].kind != letters::EvidenceKind::kCsvRow) {
+        if (auto rep = st.report(rid, /*with_bytes=*/true); rep && letters::looks_like_mail(rep->bytes)) {
+          bytes = std::move(rep->bytes);
+        }
       }
       it = mail_reports.emplace(rid, std::move(bytes)).first;
     }
@@ -146,19 +150,41 @@ Result run(store::Store& st, const config::Config& cfg, const Options& opt) {
   std::optional<delivery::Maildir> outbox;
   if (!opt.dry_run) outbox.emplace(cfg.outbox_dir, opt.sync);
   std::map<std::int64_t, std::optional<std::string>> mail_reports;
-  // Letters are recorded after their delivery, a batch per transaction: a crash in between sends those
-  // letters again rather than never.
-  std::vector<store::Notification> pending;
-  auto record = [&](std::vector<store::Notification>& batch) {
-    if (batch.empty()) return;
+  // Letters are staged in the outbox's tmp/ and, a batch at a time, made durable with one sync, moved
+  // into new/ and recorded in one transaction: a crash in between sends those letters again rather
+  // than never.
+  struct Pending {
+    store::Notification notification;
+    std::size_t line = 0;  // index in result.letters
+  };
+  std::vector<Pending> pending;
+  // The reads of a batch (customers, events, reports, probes) share one read transaction: one lock
+  // of the store per batch instead of one per query.
+  std::optional<store::Store::Transaction> reading;
+  auto commit = [&] {
+    if (reading) {
+      reading->commit();
+      reading.reset();
+    }
+    if (pending.empty()) return;
+    const std::vector<std::filesystem::path> paths = outbox->commit();
+    for (std::size_t i = 0; i < pending.size() && i < paths.size(); ++i) {
+      pending[i].notification.path = paths[i].string();
+      result.letters[pending[i].line].path = pending[i].notification.path;
+    }
     auto tx = st.transaction();
     cases::CaseBook book(st, cfg);
-    for (const store::Notification& n : batch) book.record_letter(n);
+    for (const Pending& p : pending) {
+      book.record_letter(p.notification);
+      spdlog::debug("letter written customer={} cases={} path={}", p.notification.customer_id,
+                    p.notification.case_ids.size(), p.notification.path);
+    }
     tx.commit();
-    batch.clear();
+    pending.clear();
   };
 
   for (auto& [customer_id, due_cases] : due_by_customer) {
+    if (!reading) reading.emplace(st.transaction());
     const auto customer = st.customer(customer_id);
     if (!customer) {
       result.warnings.push_back(
@@ -197,22 +223,22 @@ Result run(store::Store& st, const config::Config& cfg, const Options& opt) {
     const std::string mime = delivery::build_mime(letter, sender, opt.now, line.message_id);
     if (opt.dry_run) {
       if (opt.dry_run_out) *opt.dry_run_out << mime << "\n";
+      result.letters.push_back(std::move(line));
     } else {
-      line.path = outbox->deliver(mime).string();
-      store::Notification n;
-      n.customer_id = customer->id;
-      n.time = opt.now;
-      n.message_id = line.message_id;
-      n.path = line.path;
-      n.language = letter.language;
-      for (const auto& [c, d] : due_cases) n.case_ids.push_back(c.id);
-      spdlog::debug("letter written customer={} cases={} path={}", customer->id, n.case_ids.size(), line.path);
-      pending.push_back(std::move(n));
-      if (pending.size() >= opt.record_batch) record(pending);
+      outbox->stage(mime);
+      Pending p;
+      p.notification.customer_id = customer->id;
+      p.notification.time = opt.now;
+      p.notification.message_id = line.message_id;
+      p.notification.language = letter.language;
+      for (const auto& [c, d] : due_cases) p.notification.case_ids.push_back(c.id);
+      p.line = result.letters.size();
+      result.letters.push_back(std::move(line));
+      pending.push_back(std::move(p));
+      if (pending.size() >= std::max<std::size_t>(opt.record_batch, 1)) commit();
     }
-    result.letters.push_back(std::move(line));
   }
-  record(pending);
+  commit();
   return result;
 }
 

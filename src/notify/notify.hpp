@@ -22,8 +22,9 @@ struct Options {
   core::Timestamp now = core::Timestamp::now();
   std::ostream* dry_run_out = nullptr;     // where --dry-run prints (required with dry_run)
   std::size_t max_evidence_events = 1000;  // stored events read per case for the evidence
-  bool sync = true;                        // fsync each letter in the outbox
-  std::size_t record_batch = 100;          // letters recorded per store transaction
+  bool sync = true;  // letters are on disk before they are recorded (one file-system sync per batch)
+  // Letters made durable, moved into new/ and recorded per batch (one sync, one store transaction).
+  std::size_t record_batch = 1000;
 };
 
 struct CaseLine {
@@ -54,7 +55,8 @@ struct Result {
 };
 
 // Decides, renders, builds MIME, delivers to cfg.outbox_dir and records each letter (notification +
-// open->notified transitions) in one transaction per letter. Throws on store or outbox failures.
+// open->notified transitions), a batch of letters per sync and store transaction. Throws on store or
+// outbox failures.
 Result run(store::Store& store, const config::Config& cfg, const Options& options);
 
 // The human summary `notify` and `run` print: per customer what was found and where the letter is.

@@ -950,12 +950,22 @@ std::vector<cases::Transition> Store::case_history(std::int64_t case_id) {
 
 // ---- notifications ----
 std::int64_t Store::add_notification(const Notification& n) {
-  auto& st = conn_->prepare(
-      "INSERT INTO notifications (customer_id, time, message_id, path, language) VALUES (?, ?, ?, ?, ?) RETURNING id");
+  // notify records a letter per customer: SQLite reports the row id without a RETURNING result set.
+  const bool sqlite = conn_->backend() == "sqlite";
+  auto& st = conn_->prepare(sqlite ? "INSERT INTO notifications (customer_id, time, message_id, path, language) VALUES "
+                                     "(?, ?, ?, ?, ?)"
+                                   : "INSERT INTO notifications (customer_id, time, message_id, path, language) VALUES "
+                                     "(?, ?, ?, ?, ?) RETURNING id");
   st.bind(1, n.customer_id).bind(2, n.time.micros()).bind(3, n.message_id).bind(4, n.path).bind(5, n.language);
-  if (!st.step()) throw SqlError("insert notification returned no id");
-  auto id = st.get_int(0);
-  st.execute();
+  std::int64_t id = 0;
+  if (sqlite) {
+    st.execute();
+    id = st.last_insert_id();
+  } else {
+    if (!st.step()) throw SqlError("insert notification returned no id");
+    id = st.get_int(0);
+    st.execute();
+  }
   for (auto case_id : n.case_ids) {
     conn_
         ->prepare(

@@ -84,3 +84,89 @@ TEST(Mime, SplicedPartsAreGMimesBytes) {
         << "letter " << i;
   }
 }
+
+// build_mime writes the headers itself; they must be GMime's bytes too: random subjects (umlauts, long
+// words, runs of spaces, "=?"), customer and case ids, several recipients (folded past 78 columns),
+// senders whose display name GMime quotes or encodes, with and without Reply-To. Most letters take the
+// direct path (counted), the others GMime's.
+TEST(Mime, HeadersAreGMimesBytes) {
+  std::mt19937 rng(11);
+  const std::string words[] = {"Sicherheitshinweis",
+                               "f\xC3\xBCr",
+                               "Ger\xC3\xA4t",
+                               "198.51.100.7:",
+                               "NTP-Server",
+                               "(NTP",
+                               "monlist)",
+                               "l\xC3\xB6st",
+                               "Namen",
+                               "[Example",
+                               "ISP]",
+                               "=?x?=",
+                               "\xE2\x82\xAC",
+                               "a",
+                               "Stra\xC3\x9F"
+                               "e",
+                               std::string(40, 'w'),
+                               std::string(90, 'v'),
+                               "UPnP/SSDP",
+                               "\"quoted\"",
+                               "x;y,z"};
+  const auto random_words = [&](std::size_t n, std::string_view sep) {
+    std::string s;
+    for (std::size_t i = 0; i < n; ++i) {
+      if (i > 0) s += rng() % 5 == 0 ? std::string(sep) + std::string(sep) : std::string(sep);
+      s += words[rng() % std::size(words)];
+    }
+    return s;
+  };
+  const delivery::Sender senders[] = {{"Abuse Desk", "abuse@example.org", ""},
+                                      {"Abuse-Desk M\xC3\xBCller", "abuse@example.org", "support@example.org"},
+                                      {"Example ISP, Abuse Team", "abuse@isp.example.org", ""},
+                                      {"", "abuse@example.org", "reply@example.org"}};
+  const auto date = core::Timestamp::from_seconds(1'795'500'000);
+  int direct = 0;
+  for (int i = 0; i < 400; ++i) {
+    letters::Letter l;
+    l.customer_id = i % 7 == 0 ? random_words(1 + rng() % 3, " ") : "K-" + std::to_string(rng() % 100000);
+    for (std::size_t n = 1 + rng() % (i % 5 == 0 ? 4 : 2); n > 0; --n) {
+      l.to.push_back(std::string(1 + rng() % (i % 5 == 0 ? 30 : 12), 'n') + "." + std::to_string(n) + "@Example-" +
+                     std::to_string(rng() % 100) + ".org");
+    }
+    l.subject = random_words(1 + rng() % 16, " ");
+    l.body = "Text\n";
+    l.case_ids = {std::to_string(i), i % 3 == 0 ? random_words(2, " ") : std::to_string(i + 1)};
+    l.attachments.push_back({"case-" + std::to_string(i) + ".csv", "text/csv", "h\nr\n"});
+    const auto& sender = senders[rng() % std::size(senders)];
+    const std::string id = "klartext." + std::to_string(rng()) + ".x@example.org";
+    std::string headers;
+    direct += delivery::detail::write_frame_headers(headers, l, sender, date, id, "b") ? 1 : 0;
+    ASSERT_EQ(delivery::build_mime(l, sender, date, id), delivery::detail::build_mime_gmime(l, sender, date, id))
+        << "letter " << i << " subject " << l.subject;
+  }
+  EXPECT_GT(direct, 250);
+}
+
+TEST(Mime, UnusualValuesTakeGMimesPath) {
+  const auto date = core::Timestamp::from_seconds(1'795'500'000);
+  const delivery::Sender sender;
+  letters::Letter l;
+  l.customer_id = "K-1";
+  l.subject = "Subject";
+  l.body = "Text\n";
+  l.case_ids = {"1"};
+  std::string headers;
+  for (const std::string to : {"\"quoted local\"@example.org", "m\xC3\xBCller@example.org", "a@b\xC3\xA4r.example",
+                               "no-at-sign", "a..b@example.org"}) {
+    l.to = {to};
+    EXPECT_FALSE(delivery::detail::write_frame_headers(headers, l, sender, date, "id@example.org", "b")) << to;
+    EXPECT_EQ(delivery::build_mime(l, sender, date, "id@example.org"),
+              delivery::detail::build_mime_gmime(l, sender, date, "id@example.org"));
+  }
+  l.to = {"noc@example.org"};
+  l.subject = "line\nbreak";
+  EXPECT_FALSE(delivery::detail::write_frame_headers(headers, l, sender, date, "id@example.org", "b"));
+  l.subject = "Subject";
+  EXPECT_FALSE(delivery::detail::write_frame_headers(headers, l, sender, date, "<odd>@example.org", "b"));
+  EXPECT_TRUE(delivery::detail::write_frame_headers(headers, l, sender, date, "id@example.org", "b"));
+}

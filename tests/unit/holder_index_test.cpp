@@ -105,6 +105,23 @@ struct Oracle {
   }
 };
 
+// Asks the index and the oracle the same random questions (a v6 address one time in three, times on
+// and between whole seconds, a port half of the time) and expects the same holder.
+template <class Pick, class V4, class V6, class Time>
+void expect_same_answers(const HolderIndex& idx, const Oracle& o, int round, int queries, Pick& pick, V4& rand_v4,
+                         V6& rand_v6, Time& rand_time) {
+  for (int q = 0; q < queries; ++q) {
+    auto a = pick(3) == 0 ? rand_v6() : rand_v4();
+    auto t = core::Timestamp::from_micros(rand_time().micros() + pick(2) * 500'000);
+    std::optional<std::uint16_t> port;
+    if (pick(2) != 0) port = static_cast<std::uint16_t>(pick(160));
+    auto h = idx.lookup(a, t, port);
+    std::string got = h ? idx.customer_id(h->customer) : "-";
+    ASSERT_EQ(got, o.lookup(a, t, port)) << "round " << round << " ip " << a.to_string() << " t " << t.to_iso()
+                                         << " port " << (port ? *port : -1);
+  }
+}
+
 TEST(HolderIndex, MatchesBruteForceOracleOnRandomData) {
   std::mt19937_64 rng(20261127);
   auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<std::uint64_t>(n)); };
@@ -150,17 +167,7 @@ TEST(HolderIndex, MatchesBruteForceOracleOnRandomData) {
       o.sessions.push_back(s);
       b.add_session(s);
     }
-    auto idx = b.build();
-    for (int q = 0; q < 2000; ++q) {
-      auto a = pick(3) == 0 ? rand_v6() : rand_v4();
-      auto t = core::Timestamp::from_micros(rand_time().micros() + pick(2) * 500'000);
-      std::optional<std::uint16_t> port;
-      if (pick(2) != 0) port = static_cast<std::uint16_t>(pick(160));
-      auto h = idx.lookup(a, t, port);
-      std::string got = h ? idx.customer_id(h->customer) : "-";
-      ASSERT_EQ(got, o.lookup(a, t, port))
-          << "round " << round << " ip " << a.to_string() << " t " << t.to_iso() << " port " << (port ? *port : -1);
-    }
+    expect_same_answers(b.build(), o, round, 2000, pick, rand_v4, rand_v6, rand_time);
   }
 }
 
@@ -211,17 +218,7 @@ TEST(HolderIndex, MatchesBruteForceOracleOnLongRunsAndShortPrefixes) {
       o.sessions.push_back(s);
       b.add_session(s);
     }
-    auto idx = b.build();
-    for (int q = 0; q < 1500; ++q) {
-      auto a = pick(3) == 0 ? rand_v6() : rand_v4();
-      auto t = core::Timestamp::from_micros(rand_time().micros() + pick(2) * 500'000);
-      std::optional<std::uint16_t> port;
-      if (pick(2) != 0) port = static_cast<std::uint16_t>(pick(160));
-      auto h = idx.lookup(a, t, port);
-      std::string got = h ? idx.customer_id(h->customer) : "-";
-      ASSERT_EQ(got, o.lookup(a, t, port))
-          << "round " << round << " ip " << a.to_string() << " t " << t.to_iso() << " port " << (port ? *port : -1);
-    }
+    expect_same_answers(b.build(), o, round, 1500, pick, rand_v4, rand_v6, rand_time);
   }
 }
 

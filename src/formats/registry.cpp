@@ -7,6 +7,7 @@
 #include "formats/mail/mail.hpp"
 #include "formats/shadowserver/shadowserver.hpp"
 #include "formats/spamcop/spamcop.hpp"
+#include "formats/threatexchange/threatexchange.hpp"
 #include "formats/xarf/xarf.hpp"
 
 namespace klartext::formats {
@@ -17,8 +18,15 @@ const Format* text_format();  // formats/freetext/text_format.cpp
 
 const std::vector<const Format*>& all_formats() {
   static const std::vector<const Format*> kFormats = {
-      &shadowserver::format(), &mail::mail_format(),   &xarf::xarf_yaml_format(),  &xarf::xarf_json_format(),
-      &arf::arf_format(),      &iodef::iodef_format(), &spamcop::spamcop_format(), &certnotice::cert_notice_format(),
+      &shadowserver::format(),
+      &mail::mail_format(),
+      &xarf::xarf_yaml_format(),
+      &xarf::xarf_json_format(),
+      &arf::arf_format(),
+      &iodef::iodef_format(),
+      &spamcop::spamcop_format(),
+      &certnotice::cert_notice_format(),
+      &threatexchange::threat_exchange_format(),
       text_format(),
   };
   return kFormats;

@@ -8,7 +8,7 @@ src=$(realpath "$2")
 export TZ=UTC LC_ALL=C
 fail=0
 count=0
-for fmt in mail x-arf xarf arf iodef spamcop cert-notice acns freetext; do
+for fmt in mail x-arf xarf arf iodef spamcop cert-notice acns threatexchange freetext; do
   for dir in "$src"/tests/golden/"$fmt"/*/; do
     input=$(ls "$dir" 2>/dev/null | grep -E '^input\.' | head -1)
     [[ -n "$input" ]] || continue

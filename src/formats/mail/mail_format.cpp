@@ -12,6 +12,7 @@
 #include "formats/mail/mail.hpp"
 #include "formats/shadowserver/shadowserver.hpp"
 #include "formats/spamcop/spamcop.hpp"
+#include "formats/threatexchange/threatexchange.hpp"
 #include "formats/xarf/xarf.hpp"
 
 namespace klartext::formats::mail {
@@ -81,6 +82,8 @@ bool handle_attachment(ParseContext& ctx, const ParsedMail& mail, const std::str
   if (body.empty()) return false;
   if (iodef::looks_like_iodef(body)) return iodef::parse_iodef(ctx, body, mail);
   if (xarf::looks_like_xarf_json(body)) return xarf::parse_xarf_json(ctx, body, mail);
+  if (threatexchange::looks_like_threat_descriptor(body))
+    return threatexchange::parse_threat_descriptors(ctx, body, mail);
   if (looks_like_csv(name, ctype, body)) {
     Input child;
     child.name = ctx.input().name + "#" + name;

@@ -333,6 +333,11 @@ std::vector<Report> Store::list_reports() {
 }
 
 // ---- events ----
+namespace {
+// The PostgreSQL advisory lock of event writers (any fixed number; the migrations use another).
+constexpr std::string_view kEventKeysLock = "7268697";
+}  // namespace
+
 void Store::forget_cached_ids() {
   prefix_.clear();
   prefix_id_ = 0;
@@ -344,6 +349,11 @@ void Store::forget_cached_ids() {
 
 bool Store::claim_event(std::string_view event_id, core::Timestamp time) {
   auto& k = *keys_;
+  if ((k.synced_id < 0 || k.sync_needed) && backend() == "postgres") {
+    // Writers take turns per transaction, as SQLite's BEGIN IMMEDIATE makes them: the keys read
+    // below then include every committed event, and nobody adds one until this commit.
+    conn_->prepare("SELECT pg_advisory_xact_lock(" + std::string(kEventKeysLock) + ")").execute();
+  }
   if (k.synced_id < 0) {
     // First use: days loaded from now on are read whole; later rows arrive through the sync below.
     auto& st = conn_->prepare("SELECT COALESCE(MAX(id), 0) FROM event_keys");

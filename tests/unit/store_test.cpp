@@ -223,6 +223,31 @@ TEST_P(StoreTest, EventsAreKnownAcrossReportsReopensAndWriters) {
   EXPECT_EQ(store_->count_events(), 3);
 }
 
+TEST_P(StoreTest, ConcurrentWritersStoreEachEventOnce) {
+  // The same events arriving in two reports through two processes at once (e.g. a mail and the
+  // same file): each is stored once, whichever writer comes first.
+  std::vector<core::Event> events;
+  for (int i = 0; i < 40; ++i) {
+    events.push_back(ntp_event(("192.0.2." + std::to_string(i + 1)).c_str(), "2026-11-27 02:14:09"));
+  }
+  std::vector<std::thread> writers;
+  for (int w = 0; w < 3; ++w) {
+    writers.emplace_back([&, w] {
+      try {
+        auto s = dsn_.empty() ? Store::open_sqlite((dir_ / "sub" / "k.db").string()) : Store::open_postgres(dsn_);
+        auto tx = s->transaction();
+        auto r = s->add_report("writer " + std::to_string(w), "w.csv", core::Timestamp::from_seconds(w));
+        for (const auto& e : events) s->add_event(r.id, e, e.id(), e.to_json(), *e.time_source(), "", std::nullopt);
+        tx.commit();
+      } catch (const std::exception& e) {
+        ADD_FAILURE() << e.what();
+      }
+    });
+  }
+  for (auto& t : writers) t.join();
+  EXPECT_EQ(store_->count_events(), static_cast<std::int64_t>(events.size()));
+}
+
 TEST_P(StoreTest, MigrationFourKnowsTheEventsStoredBefore) {
   // A store as version 3 left it: events, but no event_keys.
   store_.reset();

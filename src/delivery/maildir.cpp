@@ -132,25 +132,22 @@ void Maildir::sync_new() {
   if (sync_ && ::fsync(new_fd_) != 0) fail("cannot sync", root_ / "new", errno);
 }
 
-std::filesystem::path Maildir::deliver(std::string_view message) {
+std::string Maildir::write_new_tmp(std::string_view message, bool fsync_file) {
   for (int attempt = 0; attempt < 10; ++attempt) {
-    const std::string name = unique_name();
-    if (!write_tmp(name, message, sync_)) continue;  // another process's file of that name
-    const std::string dst = move_to_new(name);
-    sync_new();
-    return root_ / "new" / dst;
+    std::string name = unique_name();
+    if (write_tmp(name, message, fsync_file)) return name;  // else another process's file of that name
   }
   throw std::runtime_error("outbox: no unique file name in " + root_.string());
 }
 
+std::filesystem::path Maildir::deliver(std::string_view message) {
+  const std::string dst = move_to_new(write_new_tmp(message, sync_));
+  sync_new();
+  return root_ / "new" / dst;
+}
+
 void Maildir::stage(std::string_view message) {
-  for (int attempt = 0; attempt < 10; ++attempt) {
-    std::string name = unique_name();
-    if (!write_tmp(name, message, /*fsync_file=*/false)) continue;
-    staged_.push_back(std::move(name));
-    return;
-  }
-  throw std::runtime_error("outbox: no unique file name in " + root_.string());
+  staged_.push_back(write_new_tmp(message, /*fsync_file=*/false));
 }
 
 std::vector<std::filesystem::path> Maildir::commit() {

@@ -36,7 +36,8 @@ class Maildir {
   std::string unique_name();
   // False when the name is taken; throws on other failures.
   bool write_tmp(const std::string& name, std::string_view message, bool fsync_file);
-  std::string move_to_new(const std::string& name);  // the name in new/ (another one if taken)
+  std::string write_new_tmp(std::string_view message, bool fsync_file);  // a fresh name in tmp/; its name
+  std::string move_to_new(const std::string& name);                      // the name in new/ (another one if taken)
   void sync_new();
   void discard_staged();
 

@@ -42,9 +42,6 @@ GPtr<GMimeStream> memory_stream(std::string_view bytes) {
       g_mime_stream_mem_new_with_buffer(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
 }
 
-// Quoted-printable (RFC 2045 6.7) for a UTF-8 text with LF line ends: lines of at most 76 characters
-// with soft breaks, '=' and non-ASCII and control bytes encoded, whitespace before a line end encoded.
-// Written through a pointer into a buffer sized for the worst case (no per-byte push_back).
 // The bytes quoted-printable writes as they are anywhere in a line: printable ASCII but '='.
 constexpr std::array<bool, 256> kLiteral = [] {
   std::array<bool, 256> t{};
@@ -52,6 +49,9 @@ constexpr std::array<bool, 256> kLiteral = [] {
   return t;
 }();
 
+// Quoted-printable (RFC 2045 6.7) for a UTF-8 text with LF line ends: lines of at most 76 characters
+// with soft breaks, '=' and non-ASCII and control bytes encoded, whitespace before a line end encoded.
+// Written through a pointer into a buffer sized for the worst case (no per-byte push_back).
 std::string quoted_printable(std::string_view text) {
   static constexpr char kHex[] = "0123456789ABCDEF";
   // Worst case: every byte encoded (3) plus a soft break ("=\n") per 25 encoded bytes.
@@ -187,6 +187,12 @@ std::string make_message_id(std::string_view sender_address, core::Timestamp now
 
 namespace {
 
+// The multipart boundary of a letter: derived from its unique Message-ID, so the same letter always
+// serializes to the same bytes (on both the GMime path and the direct one).
+std::string boundary_of(const std::string& message_id) {
+  return "=-klartext-" + core::hex_hash128(message_id);
+}
+
 // The message with its headers and an empty multipart/mixed (boundary set); the parts come after.
 GPtr<GMimeMessage> message_frame(const letters::Letter& letter, const Sender& sender, core::Timestamp date,
                                  const std::string& message_id, GMimeMultipart*& mixed_out) {
@@ -210,8 +216,7 @@ GPtr<GMimeMessage> message_frame(const letters::Letter& letter, const Sender& se
     g_mime_object_append_header(top, "X-Klartext-Case", id.c_str(), "utf-8");
   }
   GPtr<GMimeMultipart> mixed(g_mime_multipart_new_with_subtype("mixed"));
-  // Derived from the unique Message-ID, so the same letter always serializes to the same bytes.
-  g_mime_multipart_set_boundary(mixed.get(), ("=-klartext-" + core::hex_hash128(message_id)).c_str());
+  g_mime_multipart_set_boundary(mixed.get(), boundary_of(message_id).c_str());
   g_mime_message_set_mime_part(msg.get(), GMIME_OBJECT(mixed.get()));
   mixed_out = mixed.get();  // owned by the message from here on
   return msg;
@@ -437,7 +442,7 @@ std::string build_mime(const letters::Letter& letter, const Sender& sender, core
   // date), and the plain leaf parts are spliced in after them (tests/unit/mime_test.cpp compares both
   // paths). Building, writing and freeing a GObject tree per letter cost more than the rest of the
   // letter; values GMime would quote, encode or fold in ways not reproduced here take its path.
-  const std::string boundary = "=-klartext-" + core::hex_hash128(message_id);
+  const std::string boundary = boundary_of(message_id);
   std::string out;
   if (!detail::write_frame_headers(out, letter, sender, date, message_id, boundary)) {
     return detail::build_mime_gmime(letter, sender, date, message_id);

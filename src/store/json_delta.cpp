@@ -72,6 +72,18 @@ std::string_view key_of(std::string_view member) {
   return colon == std::string_view::npos ? member : member.substr(0, colon);
 }
 
+// The end of the member (`"key":value`) starting at `pos` of an object's text, or npos when there is
+// none there.
+std::size_t member_end(std::string_view json, std::size_t pos) {
+  if (pos >= json.size() || json[pos] != '"') return std::string_view::npos;
+  std::size_t key_end = value_end(json, pos);
+  if (key_end == std::string_view::npos || key_end >= json.size() || json[key_end] != ':') {
+    return std::string_view::npos;
+  }
+  std::size_t end = value_end(json, key_end + 1);
+  return end == key_end + 1 ? std::string_view::npos : end;
+}
+
 }  // namespace
 
 bool split_members(std::string_view json, std::vector<std::string_view>& out) {
@@ -80,11 +92,8 @@ bool split_members(std::string_view json, std::vector<std::string_view>& out) {
   if (json.size() == 2) return true;
   std::size_t pos = 1;
   while (true) {
-    if (pos >= json.size() || json[pos] != '"') return false;
-    std::size_t key_end = value_end(json, pos);
-    if (key_end == std::string_view::npos || key_end >= json.size() || json[key_end] != ':') return false;
-    std::size_t end = value_end(json, key_end + 1);
-    if (end == std::string_view::npos || end == key_end + 1) return false;
+    std::size_t end = member_end(json, pos);
+    if (end == std::string_view::npos) return false;
     out.push_back(json.substr(pos, end - pos));
     if (end == json.size() - 1) return true;
     if (json[end] != ',') return false;
@@ -116,11 +125,8 @@ bool encode_delta(const std::vector<std::string_view>& base, std::string_view js
       }
     }
     if (end == std::string_view::npos) {
-      if (pos >= json.size() || json[pos] != '"') return false;
-      std::size_t key_end = value_end(json, pos);
-      if (key_end == std::string_view::npos || key_end >= json.size() || json[key_end] != ':') return false;
-      end = value_end(json, key_end + 1);
-      if (end == std::string_view::npos || end == key_end + 1) return false;
+      end = member_end(json, pos);
+      if (end == std::string_view::npos) return false;
       std::string_view m = json.substr(pos, end - pos);
       std::size_t k = j + 1;
       while (k < base.size() && k < j + kLookahead && base[k] != m) ++k;

@@ -384,13 +384,16 @@ bool Store::claim_event(std::string_view event_id, core::Timestamp time) {
   return true;
 }
 
-void Store::write_event_keys() {
+void Store::insert_event_keys(std::int64_t day, const std::vector<std::uint64_t>& keys) {
   std::string blob;
+  detail::EventKeys::append_blob(blob, keys);
+  conn_->prepare("INSERT INTO event_keys (day, keys) VALUES (?, ?)").bind(1, day).bind_blob(2, blob).execute();
+}
+
+void Store::write_event_keys() {
   for (auto& [d, day] : keys_->days) {
     if (day.added.empty()) continue;
-    blob.clear();
-    detail::EventKeys::append_blob(blob, day.added);
-    conn_->prepare("INSERT INTO event_keys (day, keys) VALUES (?, ?)").bind(1, d).bind_blob(2, blob).execute();
+    insert_event_keys(d, day.added);
     day.added.clear();
   }
 }
@@ -401,12 +404,7 @@ void Store::backfill_event_keys() {
   while (st.step()) {
     by_day[detail::EventKeys::day_of(st.get_int(1))].push_back(detail::EventKeys::key_of(st.get_text(0)));
   }
-  std::string blob;
-  for (const auto& [d, keys] : by_day) {
-    blob.clear();
-    detail::EventKeys::append_blob(blob, keys);
-    conn_->prepare("INSERT INTO event_keys (day, keys) VALUES (?, ?)").bind(1, d).bind_blob(2, blob).execute();
-  }
+  for (const auto& [d, keys] : by_day) insert_event_keys(d, keys);
 }
 
 void Store::set_json_base(std::int64_t report_id, std::string_view json) {

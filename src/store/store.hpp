@@ -255,6 +255,7 @@ class Store {
   // The duplicate check: false when this event id is stored already, else it is claimed (its key
   // is written with the next commit).
   bool claim_event(std::string_view event_id, core::Timestamp time);
+  void insert_event_keys(std::int64_t day, const std::vector<std::uint64_t>& keys);  // one event_keys row
   void write_event_keys();     // the keys claimed since the last commit, one event_keys row per day
   void backfill_event_keys();  // migration 4: keys of the events stored before it
   std::unique_ptr<Connection> conn_;

@@ -19,11 +19,6 @@ std::string str(const Json& j, const char* key) {
   return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
-std::string upper(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return s;
-}
-
 // Parses `text` as JSON within the depth limit; discarded (is_discarded) when invalid or too deep.
 Json parse_limited(std::string_view text, std::uint64_t max_depth, bool& too_deep) {
   too_deep = false;
@@ -46,10 +41,10 @@ void emit_descriptor(ParseContext& ctx, const Json& d, std::string_view raw, con
     if (indicator.empty()) indicator = str(*ind, "indicator");
     if (type.empty()) type = str(*ind, "type");
   }
-  const std::string status = upper(str(d, "status"));
+  const std::string status = str(d, "status");
   const std::string label = owner + "/" + type;
   std::optional<core::Classification> c;
-  if (status == "MALICIOUS") c = table.find("threatexchange", label);
+  if (mail::iequals(status, "MALICIOUS")) c = table.find("threatexchange", label);
   if (!c) {
     ctx.issue("threatexchange-unknown-type", line, 0,
               "ThreatExchange descriptor (owner/type " + label + ", status " + status +

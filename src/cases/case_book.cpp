@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <array>
-#include <unordered_map>
 #include <vector>
 
 namespace klartext::cases {
@@ -62,62 +61,73 @@ struct CaseBook::Book {
     core::IpAddress ip;
     bool operator==(const Key&) const = default;
   };
-  struct KeyHash {
-    std::size_t operator()(const Key& k) const {
-      std::size_t h = (static_cast<std::size_t>(k.customer) << 20) ^ k.cls;
-      h = (h ^ std::hash<core::IpAddress>{}(k.ip)) * 0x9E3779B97F4A7C15ull;
-      return h ^ (h >> 29);
-    }
-  };
-  struct StringHash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-  };
+  // All 64 bits well mixed: the low bits pick the slot, the high 32 are the slot's tag.
+  static std::uint64_t hash_of(const Key& k) {
+    std::uint64_t x = std::hash<core::IpAddress>{}(k.ip) ^
+                      ((static_cast<std::uint64_t>(k.customer) << 32 | k.cls) * 0x9E3779B97F4A7C15ULL);
+    x ^= x >> 31;
+    x *= 0xbf58476d1ce4e5b9ULL;
+    return x ^ (x >> 29);
+  }
 
   std::vector<Entry> entries;  // by id
-  // Key -> index into entries, open addressing over the entries' own keys: no node per case, so a
-  // lookup among a million active cases touches a slot and the entry, not a chain of allocations.
-  static constexpr std::uint32_t kEmpty = 0xFFFFFFFF, kGone = 0xFFFFFFFE;
-  std::vector<std::uint32_t> slots;
+  // Key -> index into entries, open addressing over the entries' own keys: no node per case. A slot
+  // holds the entry index (low 32 bits) and the top 32 bits of the key's hash, so a probe touches
+  // an entry only when the tags match: among a million active cases a lookup costs about one
+  // cache miss in the slots and one in the entry it finds.
+  static constexpr std::uint32_t kGone = 0xFFFFFFFE;
+  static constexpr std::uint64_t kEmptySlot = ~std::uint64_t{0};
+  std::vector<std::uint64_t> slots;
   std::size_t slots_used = 0;  // live and gone
 
+  static std::uint32_t index_of(std::uint64_t slot) { return static_cast<std::uint32_t>(slot); }
+  static std::uint64_t make_slot(std::uint64_t hash, std::uint32_t index) {
+    return (hash & 0xFFFFFFFF00000000ULL) | index;
+  }
   Key key_of(std::uint32_t index) const {
     const auto& e = entries[index];
     return Key{e.customer, e.cls, e.ip};
   }
   // The slot holding this key's entry index, or nullptr.
-  std::uint32_t* find_key(const Key& k) {
+  std::uint64_t* find_key(const Key& k) {
     if (slots.empty()) return nullptr;
     const std::size_t mask = slots.size() - 1;
-    for (std::size_t i = KeyHash{}(k)&mask;; i = (i + 1) & mask) {
-      if (slots[i] == kEmpty) return nullptr;
-      if (slots[i] != kGone && key_of(slots[i]) == k) return &slots[i];
+    const std::uint64_t h = hash_of(k);
+    const std::uint64_t tag = h & 0xFFFFFFFF00000000ULL;
+    for (std::size_t i = h & mask;; i = (i + 1) & mask) {
+      const std::uint64_t s = slots[i];
+      if (s == kEmptySlot) return nullptr;
+      if ((s & 0xFFFFFFFF00000000ULL) == tag && index_of(s) != kGone && key_of(index_of(s)) == k) return &slots[i];
     }
   }
+  // Points this slot at entries[index] (which has the slot's key).
+  static void set_index(std::uint64_t& slot, std::uint32_t index) { slot = (slot & 0xFFFFFFFF00000000ULL) | index; }
   // Maps the key of entries[index] (already in entries) to index, replacing what it mapped to.
   void put_key(std::uint32_t index) {
     if (auto* s = find_key(key_of(index))) {
-      *s = index;
+      set_index(*s, index);
       return;
     }
     if ((slots_used + 1) * 2 > slots.size()) {
-      std::vector<std::uint32_t> old = std::move(slots);
-      slots.assign(std::max<std::size_t>(1024, old.size() * 2), kEmpty);
+      std::vector<std::uint64_t> old = std::move(slots);
+      slots.assign(std::max<std::size_t>(1024, old.size() * 2), kEmptySlot);
       slots_used = 0;
       for (auto v : old) {
-        if (v != kEmpty && v != kGone) insert_new(v);
+        if (v != kEmptySlot && index_of(v) != kGone) insert_new(index_of(v));
       }
     }
     insert_new(index);
   }
   void insert_new(std::uint32_t index) {
     const std::size_t mask = slots.size() - 1;
-    std::size_t i = KeyHash{}(key_of(index)) & mask;
-    while (slots[i] != kEmpty) i = (i + 1) & mask;
-    slots[i] = index;
+    const std::uint64_t h = hash_of(key_of(index));
+    std::size_t i = h & mask;
+    while (slots[i] != kEmptySlot) i = (i + 1) & mask;
+    slots[i] = make_slot(h, index);
     ++slots_used;
   }
-  std::unordered_map<std::string, std::uint32_t, StringHash, std::equal_to<>> customer_ids;
+  // Customer id -> index into customers, open addressing as for the keys (tag | index).
+  std::vector<std::uint64_t> customer_slots;
   std::vector<std::string> customers;
   std::vector<core::Classification> classes;
   std::vector<std::string> class_names;
@@ -128,12 +138,36 @@ struct CaseBook::Book {
   std::size_t last = 0;             // the entry case_for returned last (add_event follows it)
 
   std::uint32_t customer(std::string_view id) {
-    auto it = customer_ids.find(id);
-    if (it != customer_ids.end()) return it->second;
+    const std::uint64_t h = hash_of(id);
+    const std::uint64_t tag = h & 0xFFFFFFFF00000000ULL;
+    if (!customer_slots.empty()) {
+      const std::size_t mask = customer_slots.size() - 1;
+      for (std::size_t i = h & mask; customer_slots[i] != kEmptySlot; i = (i + 1) & mask) {
+        const std::uint64_t s = customer_slots[i];
+        if ((s & 0xFFFFFFFF00000000ULL) == tag && customers[index_of(s)] == id) return index_of(s);
+      }
+    }
     auto n = static_cast<std::uint32_t>(customers.size());
     customers.emplace_back(id);
-    customer_ids.emplace(customers.back(), n);
+    if ((customers.size() + 1) * 2 > customer_slots.size()) {
+      customer_slots.assign(std::max<std::size_t>(256, customer_slots.size() * 2), kEmptySlot);
+      for (std::uint32_t c = 0; c < customers.size(); ++c) put_customer(hash_of(customers[c]), c);
+    } else {
+      put_customer(h, n);
+    }
     return n;
+  }
+  static std::uint64_t hash_of(std::string_view s) {
+    std::uint64_t x = std::hash<std::string_view>{}(s);
+    x ^= x >> 31;
+    x *= 0xbf58476d1ce4e5b9ULL;
+    return x ^ (x >> 29);
+  }
+  void put_customer(std::uint64_t h, std::uint32_t index) {
+    const std::size_t mask = customer_slots.size() - 1;
+    std::size_t i = h & mask;
+    while (customer_slots[i] != kEmptySlot) i = (i + 1) & mask;
+    customer_slots[i] = make_slot(h, index);
   }
   std::uint32_t classification(const core::Classification& c) {
     // A report's events share one classification, so the search usually ends at once.
@@ -175,8 +209,8 @@ struct CaseBook::Book {
     auto* slot = find_key(key_of(index));
     if (slot == nullptr) {
       put_key(index);
-    } else if (entries[*slot].id < entries[index].id) {
-      *slot = index;
+    } else if (entries[index_of(*slot)].id < entries[index].id) {
+      set_index(*slot, index);
     }
   }
   Case to_case(const Entry& e) const {
@@ -228,9 +262,9 @@ std::int64_t CaseBook::case_for(std::string_view customer_id, const core::Event&
   Book::Key key{b.customer(customer_id), b.classification(event.classification()),
                 event.source_ip().value_or(core::IpAddress{})};
   if (const auto* slot = b.find_key(key)) {
-    const auto& e = b.entries[*slot];
+    const auto& e = b.entries[Book::index_of(*slot)];
     if (e.alive && e.state != CaseState::kClosed) {
-      b.last = *slot;
+      b.last = Book::index_of(*slot);
       return e.id;
     }
   }
@@ -312,7 +346,7 @@ void CaseBook::flush() {
         e.alive = false;
         --created_;
         auto* slot = b.find_key(Book::Key{e.customer, e.cls, e.ip});
-        if (slot != nullptr && &b.entries[*slot] == &e) *slot = Book::kGone;
+        if (slot != nullptr && &b.entries[Book::index_of(*slot)] == &e) Book::set_index(*slot, Book::kGone);
         continue;
       }
       store_.insert_case_with_id(b.to_case(e));

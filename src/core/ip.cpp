@@ -207,8 +207,17 @@ std::string IpPrefix::to_string() const {
 }  // namespace klartext::core
 
 std::size_t std::hash<klartext::core::IpAddress>::operator()(const klartext::core::IpAddress& a) const noexcept {
+  // Every input bit must reach the low bits (tables mask them): an IPv4 address sits in the top
+  // bytes of the second word, so both words go through a full 64-bit mixer (splitmix64's).
+  auto mix = [](std::uint64_t x) {
+    x ^= x >> 30;
+    x *= 0xbf58476d1ce4e5b9ULL;
+    x ^= x >> 27;
+    x *= 0x94d049bb133111ebULL;
+    return x ^ (x >> 31);
+  };
   std::uint64_t hi, lo;
   std::memcpy(&hi, a.bytes().data(), 8);
   std::memcpy(&lo, a.bytes().data() + 8, 8);
-  return static_cast<std::size_t>((hi * 0x9e3779b97f4a7c15ULL) ^ (lo + 0x632be59bd9b4e019ULL + (hi << 6)));
+  return static_cast<std::size_t>(mix(lo ^ mix(hi)));
 }

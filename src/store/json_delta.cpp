@@ -137,11 +137,18 @@ bool encode_delta(const std::vector<std::string_view>& base, std::string_view js
         j = k + 1;
         copy = 1;
       } else {
-        const bool replaces = j < base.size() && key_of(base[j]) == key_of(m);
-        out.push_back(replaces ? 'r' : 'l');
-        put_varint(out, m.size());
-        out.append(m);
-        if (replaces) ++j;
+        const std::string_view key = j < base.size() ? key_of(base[j]) : std::string_view();
+        if (!key.empty() && m.size() > key.size() && m.compare(0, key.size(), key) == 0 && m[key.size()] == ':') {
+          // Same key, other value (the usual case: an event's own id, address, time): the value only.
+          out.push_back('v');
+          put_varint(out, m.size() - key.size() - 1);
+          out.append(m.substr(key.size() + 1));
+          ++j;
+        } else {
+          out.push_back('l');
+          put_varint(out, m.size());
+          out.append(m);
+        }
       }
     }
     if (end == json.size() - 1) break;
@@ -184,6 +191,16 @@ bool decode_delta(const std::vector<std::string_view>& base, std::string_view de
         member(delta.substr(pos, n));
         pos += n;
         break;
+      case 'v': {
+        if (n > delta.size() - pos || j >= base.size()) return false;
+        const std::string_view key = key_of(base[j++]);
+        if (key.size() == base[j - 1].size()) return false;  // not a member text
+        member(key);
+        out.push_back(':');
+        out.append(delta.substr(pos, n));
+        pos += n;
+        break;
+      }
       default: return false;
     }
   }

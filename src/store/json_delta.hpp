@@ -7,6 +7,9 @@
 // exactly:
 //   'c' n   copy the next n base members      's' n   skip the next n base members
 //   'l' t   a member text t, base stays        'r' t   a member text t replacing the next base member
+//   'v' t   the next base member's key with the value t (replacing that member)
+// Encoders write 'v' where a member keeps the base member's key (an event's own id, address, time)
+// and 'l' otherwise; 'r', written by earlier versions, is still read.
 // n and the length of t are LEB128 varints. Base members left after the last op are not in the event.
 #pragma once
 

@@ -151,6 +151,11 @@ class Store {
   };
   Transaction transaction() { return Transaction(*conn_, this); }
 
+  // Per-row foreign key checks on or off (SQLite; PostgreSQL keeps them). For a bulk writer whose
+  // rows refer only to rows it wrote itself (ingest: events to their report): SQLite checks each
+  // reference with a parent lookup and a statement journal per insert. Call outside a transaction.
+  void set_reference_checks(bool on);
+
   // ---- reports ----
   struct AddedReport {
     std::int64_t id = 0;
@@ -172,7 +177,8 @@ class Store {
   // reuse buffers). Returns the row id, or nullopt when that event id is already stored (checked
   // against the keys of `time`'s UTC day, schema version 4: equal events have equal times).
   // The evidence is stored compactly (schema version 2: its first line once per distinct line, the
-  // JSON without the base64); reads give back the same JSON.
+  // JSON without the base64; version 4: the JSON as a delta to its report's first event, and the
+  // event id only inside it); reads give back the same JSON and event id.
   std::optional<std::int64_t> add_event(std::int64_t report_id, const core::Event& event, std::string_view event_id,
                                         std::string_view json, core::Timestamp time, std::string_view customer_id,
                                         std::optional<std::int64_t> case_id);

@@ -69,13 +69,26 @@ TEST(JsonDeltaTest, DeltaOfAnEqualEventIsTiny) {
   EXPECT_EQ(delta, std::string("c\x03", 2));
 }
 
+TEST(JsonDeltaTest, ChangedValuesAreStoredWithoutTheirKeys) {
+  std::vector<std::string_view> base;
+  ASSERT_TRUE(split_members(R"({"event.id":"aa","feed.name":"x","source.ip":"192.0.2.1"})", base));
+  std::string delta;
+  ASSERT_TRUE(encode_delta(base, R"({"event.id":"bb","feed.name":"x","source.ip":"192.0.2.7"})", delta));
+  EXPECT_EQ(delta, std::string("v\x04\"bb\"c\x01v\x0b\"192.0.2.7\"", 21));
+  // Deltas written before the 'v' op carry the whole member ('r'); they still decode.
+  std::string out;
+  ASSERT_TRUE(decode_delta(base, std::string_view("r\x0f\"event.id\":\"bb\"c\x02", 19), out));
+  EXPECT_EQ(out, R"({"event.id":"bb","feed.name":"x","source.ip":"192.0.2.1"})");
+}
+
 TEST(JsonDeltaTest, CorruptDeltasAreRejected) {
   std::vector<std::string_view> base;
   ASSERT_TRUE(split_members(R"({"a":1,"b":2})", base));
   std::string out;
   for (std::string_view bad :
        {std::string_view("c\x03", 2), std::string_view("s\x05", 2), std::string_view("l\x09x", 3),
-        std::string_view("x\x01", 2), std::string_view("c\x80", 2), std::string_view("s\x02r\x01x", 5)}) {
+        std::string_view("x\x01", 2), std::string_view("c\x80", 2), std::string_view("s\x02r\x01x", 5),
+        std::string_view("s\x02v\x01x", 5), std::string_view("v\x05x", 3)}) {
     out.clear();
     EXPECT_FALSE(decode_delta(base, bad, out)) << bad;
   }

@@ -49,21 +49,59 @@ constexpr std::array<bool, 256> kLiteral = [] {
   return t;
 }();
 
+// True when each of the eight bytes in `w` is a space or printable ASCII other than '=' (exact: the
+// classic SWAR tests for "some byte < n", "some byte > n" and "some byte == 0" have no false positives).
+constexpr bool all_plain(std::uint64_t w) {
+  constexpr std::uint64_t kOnes = 0x0101010101010101ULL, kHigh = 0x8080808080808080ULL;
+  const std::uint64_t below_space = (w - kOnes * 0x20) & ~w & kHigh;
+  const std::uint64_t above_tilde = ((w + kOnes * (127 - 0x7E)) | w) & kHigh;
+  const std::uint64_t eq = w ^ (kOnes * '=');
+  const std::uint64_t has_eq = (eq - kOnes) & ~eq & kHigh;
+  return (below_space | above_tilde | has_eq) == 0;
+}
+static_assert(all_plain(0x2020202020202020ULL) && all_plain(0x7E7E7E7E21212121ULL));
+static_assert(!all_plain(0x2020202020203D20ULL) && !all_plain(0x202020202020201FULL) &&
+              !all_plain(0x7F20202020202020ULL) && !all_plain(0x20202020C3202020ULL) &&
+              !all_plain(0x0A20202020202020ULL));
+
+}  // namespace
+
+namespace detail {
+
 // Quoted-printable (RFC 2045 6.7) for a UTF-8 text with LF line ends: lines of at most 76 characters
 // with soft breaks, '=' and non-ASCII and control bytes encoded, whitespace before a line end encoded.
 // Written through a pointer into a buffer sized for the worst case (no per-byte push_back).
 std::string quoted_printable(std::string_view text) {
   static constexpr char kHex[] = "0123456789ABCDEF";
   // Worst case: every byte encoded (3) plus a soft break ("=\n") per 25 encoded bytes.
-  std::string out(text.size() * 3 + text.size() / 12 + 16, '\0');
-  char* o = out.data();
+  // Written into an uninitialized buffer: zero-filling three times the text cost as much as encoding it.
+  const std::size_t bound = text.size() * 3 + text.size() / 12 + 16;
+  const auto buffer = std::make_unique_for_overwrite<char[]>(bound);
+  char* const begin = buffer.get();
+  char* o = begin;
   std::size_t col = 0;
   const std::size_t n = text.size();
   for (std::size_t i = 0; i < n;) {
-    // A run of printable ASCII up to the line's room is copied as it is (most of a letter).
+    // A run of printable ASCII up to the line's room is copied as it is (most of a letter); a space or
+    // tab is part of the run unless it ends the text or a line (then it is encoded below).
     std::size_t j = i;
     const std::size_t end = std::min(n, i + (75 - col));
-    while (j < end && kLiteral[static_cast<unsigned char>(text[j])]) ++j;
+    // Eight bytes at a time while all are spaces or printable ASCII but '=': no line end among them,
+    // so only the last one, if a space, can be one that must be encoded (checked against the next byte).
+    while (j + 8 <= end) {
+      std::uint64_t w = 0;
+      std::memcpy(&w, text.data() + j, 8);
+      if (!all_plain(w) || (text[j + 7] == ' ' && (j + 8 == n || text[j + 8] == '\n'))) break;
+      j += 8;
+    }
+    while (j < end) {
+      const char c = text[j];
+      if (kLiteral[static_cast<unsigned char>(c)] || ((c == ' ' || c == '\t') && j + 1 < n && text[j + 1] != '\n')) {
+        ++j;
+      } else {
+        break;
+      }
+    }
     if (j > i) {
       std::memcpy(o, text.data() + i, j - i);
       o += j - i;
@@ -96,9 +134,12 @@ std::string quoted_printable(std::string_view text) {
     col += width;
     ++i;
   }
-  out.resize(static_cast<std::size_t>(o - out.data()));
-  return out;
+  return std::string(begin, o);
 }
+
+}  // namespace detail
+
+namespace {
 
 // Base64 in lines of 76 characters (19 groups of 4 per line), the last line ended too.
 std::string base64_lines(std::string_view bytes) {
@@ -142,7 +183,7 @@ GPtr<GMimePart> leaf_part(const char* type, const char* subtype, std::string_vie
                           GMimeContentEncoding encoding) {
   GPtr<GMimePart> part(g_mime_part_new_with_type(type, subtype));
   const std::string encoded =
-      encoding == GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE ? quoted_printable(bytes) : base64_lines(bytes);
+      encoding == GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE ? detail::quoted_printable(bytes) : base64_lines(bytes);
   GPtr<GMimeStream> stream = memory_stream(encoded);
   GPtr<GMimeDataWrapper> wrapper(g_mime_data_wrapper_new_with_stream(stream.get(), encoding));
   g_mime_part_set_content(part.get(), wrapper.get());
@@ -448,7 +489,7 @@ std::string build_mime(const letters::Letter& letter, const Sender& sender, core
     return detail::build_mime_gmime(letter, sender, date, message_id);
   }
   const std::string close = "\n--" + boundary + "--\n";
-  const std::string text = quoted_printable(letter.body);
+  const std::string text = detail::quoted_printable(letter.body);
   std::size_t size = out.size() + text.size() + 200 + close.size();
   for (const letters::Attachment& a : letter.attachments) size += a.bytes.size() * 4 / 3 + a.bytes.size() / 57 + 200;
   out.reserve(size);

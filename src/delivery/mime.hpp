@@ -25,6 +25,8 @@ std::string build_mime(const letters::Letter& letter, const Sender& sender, core
                        const std::string& message_id);
 
 namespace detail {
+// The text/plain body's quoted-printable: lines of at most 76 characters, LF line ends.
+std::string quoted_printable(std::string_view text);
 // The same message with every part built and written by GMime: the path for letters with parts
 // build_mime does not splice itself, and the reference its spliced parts are tested against.
 std::string build_mime_gmime(const letters::Letter& letter, const Sender& sender, core::Timestamp date,

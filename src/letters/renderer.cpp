@@ -5,17 +5,15 @@
 
 #include <algorithm>
 #include <cmath>
-#include <kainjow/mustache.hpp>
 #include <stdexcept>
 #include <unordered_map>
 
 #include "core/embedded.hpp"
 #include "knowledge/knowledge.hpp"
+#include "letters/mustache.hpp"
 #include "letters/text.hpp"
 
 namespace klartext::letters {
-
-namespace mu = kainjow::mustache;
 
 bool supported_language(std::string_view lang) {
   return lang == "de" || lang == "en";
@@ -27,6 +25,7 @@ namespace {
 // disappears with its line end. kainjow leaves a blank line where a false section stood, so such tags
 // are moved to the start of the next line before compiling. On a blank line a marker character (removed
 // after rendering) keeps kainjow from treating the moved tags as standalone and eating that blank line.
+// (MustacheTemplate renders exactly as kainjow does.)
 constexpr char kKeepLine = '\x1f';
 
 std::string strip_standalone_tags(std::string_view text) {
@@ -60,29 +59,28 @@ std::string strip_standalone_tags(std::string_view text) {
 }  // namespace
 
 // Compiled templates by "<lang>/<name>", loaded from the operator's directory, the data directory or
-// the embedded copy, in that order.
+// the embedded copy, in that order; each is parsed once per run and rendered for every letter.
 class Renderer::Templates {
  public:
   explicit Templates(const RendererOptions& o) : template_dir_(o.template_dir), data_dir_(o.data_dir) {}
 
   // nullptr when no such template exists anywhere.
-  mu::mustache* find(std::string_view lang, std::string_view name) {
+  MustacheTemplate* find(std::string_view lang, std::string_view name) {
     std::string key = fmt::format("{}/{}", lang, name);
     if (auto it = cache_.find(key); it != cache_.end()) return it->second.get();
-    std::unique_ptr<mu::mustache> compiled;
+    std::unique_ptr<MustacheTemplate> compiled;
     if (auto text = load(key)) {
-      compiled = std::make_unique<mu::mustache>(strip_standalone_tags(*text));
-      if (!compiled->is_valid()) {
-        throw std::runtime_error(fmt::format("template {}.mustache: {}", key, compiled->error_message()));
+      try {
+        compiled = std::make_unique<MustacheTemplate>(strip_standalone_tags(*text), kKeepLine);
+      } catch (const std::runtime_error& e) {
+        throw std::runtime_error(fmt::format("template {}.mustache: {}", key, e.what()));
       }
-      // Letters are plain text: nothing is HTML-escaped.
-      compiled->set_custom_escape([](const std::string& s) { return s; });
     }
     return cache_.emplace(std::move(key), std::move(compiled)).first->second.get();
   }
 
-  mu::mustache& get(std::string_view lang, std::string_view name) {
-    if (mu::mustache* m = find(lang, name)) return *m;
+  MustacheTemplate& get(std::string_view lang, std::string_view name) {
+    if (MustacheTemplate* m = find(lang, name)) return *m;
     throw std::runtime_error(fmt::format("template {}/{}.mustache not found", lang, name));
   }
 
@@ -104,15 +102,22 @@ class Renderer::Templates {
   }
 
   std::string template_dir_, data_dir_;
-  std::unordered_map<std::string, std::unique_ptr<mu::mustache>> cache_;
+  std::unordered_map<std::string, std::unique_ptr<MustacheTemplate>> cache_;
 };
 
 namespace {
 
-std::string render_checked(mu::mustache& t, const mu::data& d, std::string_view what) {
-  std::string out = t.render(d);
-  if (!t.is_valid()) throw std::runtime_error(fmt::format("template {}: {}", what, t.error_message()));
-  std::erase(out, kKeepLine);
+std::string render_checked(const MustacheTemplate& t, const TemplateValue& d, std::string_view what) {
+  std::string out;
+  try {
+    t.render(d, out);
+  } catch (const std::runtime_error& e) {  // a partial that does not parse
+    throw std::runtime_error(fmt::format("template {}: {}", what, e.what()));
+  }
+  // The templates' markers are not written (MustacheTemplate's line keeper); one can only come from a value.
+  if (const auto first = out.find(kKeepLine); first != std::string::npos) {
+    out.erase(std::remove(out.begin() + static_cast<std::ptrdiff_t>(first), out.end(), kKeepLine), out.end());
+  }
   return out;
 }
 
@@ -207,8 +212,8 @@ CaseEvidence build_evidence(const Case& c, std::size_t max_inline) {
   return out;
 }
 
-mu::data flag(bool b) {
-  return b ? mu::data(mu::data::type::bool_true) : mu::data(mu::data::type::bool_false);
+TemplateValue flag(bool b) {
+  return TemplateValue::flag(b);
 }
 
 }  // namespace
@@ -232,8 +237,8 @@ Letter Renderer::render(const LetterInput& input) {
   letter.language = lang;
   const std::string& zone = cu.time_zone;
 
-  mu::list blocks;
-  mu::list summary;
+  TemplateValue blocks = TemplateValue::list();
+  TemplateValue summary = TemplateValue::list();
   const std::size_t max_inline =
       options_.evidence_rows_inline < 0 ? 0 : static_cast<std::size_t>(options_.evidence_rows_inline);
   std::size_t n = 0;
@@ -252,7 +257,8 @@ Letter Renderer::render(const LetterInput& input) {
     if (!kb_text) letter.cases_without_text.push_back(c.id);
 
     CaseEvidence ev = build_evidence(c, max_inline);
-    mu::data d;
+    TemplateValue d;
+    d.reserve(48);  // the members below, without regrowing
     d.set("number", std::to_string(n));
     d.set("total", std::to_string(input.cases.size()));
     d.set("case_id", c.id);
@@ -286,17 +292,17 @@ Letter Renderer::render(const LetterInput& input) {
     }
     if (const knowledge::Amplifier* a = kb_.find_amplifier(c.classification.identifier);
         a && c.classification.type == core::IncidentType::kDdosAmplifier) {
-      mu::data amp;
+      TemplateValue amp;
       amp.set("service", a->service);
       amp.set("service_port", std::to_string(a->port));
       amp.set("service_transport", a->transport);
       if (a->baf_typical > 0) amp.set("baf_typical", format_factor(a->baf_typical));
       if (a->baf_max > 0) amp.set("baf_max", format_factor(a->baf_max));
       if (!a->source.empty()) amp.set("baf_source", a->source);
-      d.set("amplifier", amp);
+      d.set("amplifier", std::move(amp));
     }
     if (c.probe) {
-      mu::data p;
+      TemplateValue p;
       p.set("probe_time", local_time_.format(c.probe->at, zone, lang));
       p.set("probe_name", c.probe->probe);
       p.set("request_bytes", std::to_string(c.probe->request_bytes));
@@ -306,7 +312,7 @@ Letter Renderer::render(const LetterInput& input) {
         p.set("factor", format_factor(static_cast<double>(c.probe->response_bytes) /
                                       static_cast<double>(c.probe->request_bytes)));
       }
-      d.set("probe", p);
+      d.set("probe", std::move(p));
     }
     d.set("evidence", trim_block(ev.inline_text));
     d.set("has_evidence", flag(!ev.inline_text.empty()));
@@ -314,32 +320,38 @@ Letter Renderer::render(const LetterInput& input) {
     d.set("evidence_total", std::to_string(ev.total_rows));
     d.set("evidence_truncated", flag(ev.inline_rows < ev.total_rows));
     d.set("evidence_sampled", flag(ev.total_rows < c.event_count));
-    mu::list files;
-    for (const Attachment& a : ev.attachments) files.push_back(mu::data("name", a.filename));
-    d.set("attachments", files);
+    TemplateValue files = TemplateValue::list();
+    for (const Attachment& a : ev.attachments) {
+      TemplateValue file;
+      file.set("name", a.filename);
+      files.push_back(std::move(file));
+    }
+    d.set("attachments", std::move(files));
     d.set("has_attachments", flag(!ev.attachments.empty()));
 
     // The type template says what happened; the honest "unknown" text is rendered once for it to use.
     const std::string type_name(core::to_string(c.classification.type));
     if (!kb_text) d.set("unknown_text", render_checked(templates_->get(lang, "unknown"), d, "unknown"));
-    mu::mustache* type_template = templates_->find(lang, "types/" + type_name);
+    MustacheTemplate* type_template = templates_->find(lang, "types/" + type_name);
     if (!type_template) type_template = &templates_->get(lang, "types/unlisted-type");
     d.set("what", trim_block(render_checked(*type_template, d, type_name)));
     std::string heading = kb_text ? trim_block(kb_text->title)
                                   : render_checked(templates_->get(lang, "unknown-title"), d, "unknown-title");
     d.set("heading", trim_block(heading));
 
-    mu::data s;
+    TemplateValue s;
     s.set("number", std::to_string(n));
     s.set("heading", trim_block(heading));
     s.set("address", c.source_ip.to_string());
-    summary.push_back(s);
-    blocks.push_back(mu::data("block", render_checked(templates_->get(lang, "case"), d, "case")));
+    summary.push_back(std::move(s));
+    TemplateValue block;
+    block.set("block", render_checked(templates_->get(lang, "case"), d, "case"));
+    blocks.push_back(std::move(block));
 
     for (Attachment& a : ev.attachments) letter.attachments.push_back(std::move(a));
   }
 
-  mu::data frame;
+  TemplateValue frame;
   frame.set("customer_name", cu.name);
   frame.set("customer_id", cu.id);
   frame.set("organisation", options_.organisation);
@@ -347,12 +359,12 @@ Letter Renderer::render(const LetterInput& input) {
   frame.set("sender_address", options_.sender_address);
   frame.set("case_count", std::to_string(input.cases.size()));
   frame.set("one_case", flag(input.cases.size() == 1));
-  frame.set("cases", blocks);
-  frame.set("summary", summary);
   if (!input.cases.empty()) {
-    frame.set("first_heading", summary.front().get("heading")->string_value());
+    frame.set("first_heading", summary.items().front().get("heading")->string_value());
     frame.set("first_address", input.cases.front().source_ip.to_string());
   }
+  frame.set("cases", std::move(blocks));
+  frame.set("summary", std::move(summary));
   letter.body = normalize_body(render_checked(templates_->get(lang, "letter"), frame, "letter"));
   letter.subject = single_line(render_checked(templates_->get(lang, "subject"), frame, "subject"));
   return letter;

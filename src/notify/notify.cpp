@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <charconv>
 #include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -16,6 +17,7 @@
 #include "knowledge/knowledge.hpp"
 #include "letters/from_events.hpp"
 #include "letters/renderer.hpp"
+#include "store/json_delta.hpp"
 #include "store/store.hpp"
 
 namespace klartext::notify {
@@ -52,6 +54,73 @@ std::optional<letters::ProbeMeasurement> confirmed_measurement(store::Store& st,
   return m;
 }
 
+// The members of a stored event that a letter reads (case_from_events, evidence_kind, reported_as),
+// taken from the JSON core::Event::append_json wrote without building its whole tree: the evidence
+// row, times, ports, feed names. Values this reader does not take as they are (escapes, other types,
+// a bad address or time) send the event through core::Event::from_json, which decides as before.
+std::optional<core::Event> letter_event(std::string_view json) {
+  thread_local std::vector<std::string_view> members;
+  if (!store::detail::split_members(json, members)) return std::nullopt;
+  core::Event e;
+  std::string_view taxonomy, type, identifier;
+  // A plain JSON string without escapes, else nullopt.
+  auto plain = [](std::string_view v) -> std::optional<std::string_view> {
+    if (v.size() < 2 || v.front() != '"' || v.back() != '"') return std::nullopt;
+    v = v.substr(1, v.size() - 2);
+    if (v.find('\\') != std::string_view::npos) return std::nullopt;
+    return v;
+  };
+  for (std::string_view m : members) {
+    const std::size_t key_end = m.find('"', 1);
+    if (key_end == std::string_view::npos || key_end + 1 >= m.size() || m[key_end + 1] != ':') return std::nullopt;
+    const std::string_view k = m.substr(1, key_end - 1);
+    const std::string_view v = m.substr(key_end + 2);
+    if (k.find('\\') != std::string_view::npos) return std::nullopt;
+    if (k == "raw") {
+      auto text = plain(v);
+      if (!text) return std::nullopt;
+      e.raw = core::base64_decode(*text);
+    } else if (k == "classification.taxonomy" || k == "classification.type" || k == "classification.identifier") {
+      auto text = plain(v);
+      if (!text) return std::nullopt;
+      (k == "classification.taxonomy" ? taxonomy : k == "classification.type" ? type : identifier) = *text;
+    } else if (k == "source.ip" || k == "destination.ip") {
+      auto text = plain(v);
+      auto ip = text ? core::IpAddress::parse(*text) : std::nullopt;
+      if (!ip) return std::nullopt;
+      k == "source.ip" ? e.set_source_ip(*ip) : e.set_destination_ip(*ip);
+    } else if (k == "source.port" || k == "destination.port") {
+      std::int64_t p = 0;
+      const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), p);
+      if (ec != std::errc() || end != v.data() + v.size() || v.front() == '+' || p < 0 || p > 65535) {
+        return std::nullopt;
+      }
+      k == "source.port" ? e.set_source_port(static_cast<std::uint16_t>(p))
+                         : e.set_destination_port(static_cast<std::uint16_t>(p));
+    } else if (k == "time.source" || k == "time.observation") {
+      auto text = plain(v);
+      auto t = text ? core::Timestamp::parse(*text) : std::nullopt;
+      if (!t) return std::nullopt;
+      k == "time.source" ? e.set_time_source(*t) : e.set_time_observation(*t);
+    } else if (k == "severity") {
+      auto text = plain(v);
+      if (!text) return std::nullopt;
+      e.set_severity(core::parse_severity(*text).value_or(core::Severity::kUnknown));
+    } else if (k == "raw.format" || k == "feed.provider" || k == "feed.code" || k == "feed.name" ||
+               k == "feed.documentation" || k == "malware.name" || k == "protocol.transport") {
+      auto text = plain(v);
+      if (!text) return std::nullopt;
+      e.set(k, *text);
+    }
+    // Other members say nothing the letter uses.
+  }
+  if (!type.empty()) {
+    auto c = core::Classification::parse(taxonomy, type, identifier);
+    e.set_classification(c ? *c : core::Classification::undetermined(std::string(identifier)));
+  }
+  return e;
+}
+
 // Inline quotes from one report mail stop growing past this (the mail itself is attached whole).
 constexpr std::size_t kMaxMailExcerpt = 4096;
 
@@ -61,7 +130,8 @@ letters::Case letter_case(store::Store& st, const cases::Case& c, std::size_t ma
   std::vector<std::int64_t> report_ids;
   for (const store::EventRow& row : st.case_events(c.id, max_events)) {
     try {
-      events.push_back(core::Event::from_json(row.json));
+      auto quick = letter_event(row.json);
+      events.push_back(quick ? std::move(*quick) : core::Event::from_json(row.json));
       report_ids.push_back(row.report_id);
     } catch (const std::exception& e) {
       spdlog::warn("stored event unreadable case={} event={} reason={}", c.id, row.id, e.what());

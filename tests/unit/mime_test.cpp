@@ -54,6 +54,68 @@ TEST(Mime, MessageIdsAreUnique) {
   EXPECT_TRUE(a.ends_with("@example.org"));
 }
 
+// The encoder as RFC 2045 6.7 says it, one byte at a time: the oracle for the fast one.
+std::string reference_quoted_printable(std::string_view text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  std::size_t col = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c == '\n') {
+      out += '\n';
+      col = 0;
+      continue;
+    }
+    const bool at_line_end = i + 1 == text.size() || text[i + 1] == '\n';
+    const bool literal = (c >= 33 && c <= 126 && c != '=') || ((c == ' ' || c == '\t') && !at_line_end);
+    const std::size_t width = literal ? 1 : 3;
+    if (col + width > 75) {
+      out += "=\n";
+      col = 0;
+    }
+    if (literal) {
+      out += static_cast<char>(c);
+    } else {
+      out += '=';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+    col += width;
+  }
+  return out;
+}
+
+// Long plain runs (the eight-byte path), spaces before line ends and at the end, every byte class.
+TEST(Mime, QuotedPrintableIsTheReferenceEncoding) {
+  std::mt19937 rng(21);
+  const std::string pool[] = {" ",
+                              "\t",
+                              "\n",
+                              "=",
+                              "a",
+                              "Zz09",
+                              "\xC3\xBC",
+                              "~",
+                              "\x7f",
+                              "!",
+                              " \n",
+                              "\xE2\x82\xAC",
+                              std::string(30, 'x'),
+                              std::string(9, ' ')};
+  for (int i = 0; i < 3000; ++i) {
+    std::string text;
+    const std::size_t parts = rng() % 60;
+    for (std::size_t p = 0; p < parts; ++p) text += pool[rng() % std::size(pool)];
+    ASSERT_EQ(delivery::detail::quoted_printable(text), reference_quoted_printable(text)) << "text " << i;
+  }
+  for (std::size_t n = 0; n < 200; ++n) {
+    const std::string spaces(n, ' ');
+    ASSERT_EQ(delivery::detail::quoted_printable(spaces), reference_quoted_printable(spaces));
+    ASSERT_EQ(delivery::detail::quoted_printable(spaces + "\n" + spaces + "x"),
+              reference_quoted_printable(spaces + "\n" + spaces + "x"));
+  }
+}
+
 // build_mime writes plain parts itself; they must be exactly the bytes GMime writes for them: random
 // bodies (umlauts, '=', whitespace at line ends, long lines) and attachments of every base64 tail length
 // and of file names up to the folding limit.

@@ -340,7 +340,7 @@ struct HolderIndex::Impl {
   // lookup_batch's stages before the lookup itself only prefetch what the next stage reads; a wrong
   // guess costs a cache miss, never a different holder. IPv4: stage 1 the per-/16 words, stage 2
   // (admit4) the direct entry or hash slot of each length the filters admit, stage 3 (first_run4)
-  // the spans of the first run found, stage 4 the lookup over the admitted lengths only. IPv6
+  // the spans of the first run found, stage 4 the lookup over the lengths that may hold a run. IPv6
   // (ahead6): the filter words, the admitted slots, the first run; stage 4 the lookup.
   //
   // An asm statement, not __builtin_prefetch: g++ 12's mod/ref analysis took functions that only
@@ -400,9 +400,10 @@ struct HolderIndex::Impl {
   }
 
   // Reads the entries admit4 prefetched in search4's order and prefetches the first run found
-  // (a static's only span sits in its slot). False if there is none.
+  // (a static's only span sits in its slot). False if there is none. Takes the lengths found empty
+  // (filter false positives, empty direct entries) out of m, so the lookup does not probe them again.
   template <class T>
-  bool first_run4(const T (&tables)[33], std::uint32_t m, std::uint32_t a, bool sessions) const {
+  bool first_run4(const T (&tables)[33], std::uint32_t& m, std::uint32_t a, bool sessions) const {
     constexpr bool kInline = std::is_same_v<T, Table<std::uint32_t, true>>;
     auto probe = [&](int len) {
       std::uint32_t run = Table<std::uint32_t>::kEmpty;
@@ -417,10 +418,11 @@ struct HolderIndex::Impl {
       prefetch_run(run);
       return true;
     };
-    while (m != 0) {
-      int bit = 31 - __builtin_clz(m);
-      m &= ~(1u << bit);
+    for (std::uint32_t rest = m; rest != 0;) {
+      int bit = 31 - __builtin_clz(rest);
+      rest &= ~(1u << bit);
       if (probe(bit + 1)) return true;
+      m &= ~(1u << bit);
     }
     return !tables[0].empty() && probe(0);
   }
@@ -456,7 +458,7 @@ struct HolderIndex::Impl {
   // One query of lookup_batch between the stages.
   struct InFlight {
     Key128 key;                 // IPv6
-    std::uint64_t lengths = 0;  // IPv4: the per-/16 word; from stage 2 on without the lengths admit4 ruled out
+    std::uint64_t lengths = 0;  // IPv4: the per-/16 word, less the lengths admit4 and first_run4 ruled out
     std::uint32_t a = 0;        // IPv4
     bool v4 = false;
   };
@@ -486,13 +488,15 @@ struct HolderIndex::Impl {
     f.lengths = admit4(v4_sessions, static_cast<std::uint32_t>(lengths), f.a, true) |
                 std::uint64_t{admit4(v4_statics, static_cast<std::uint32_t>(lengths >> 32), f.a, false)} << 32;
   }
-  void stage3(const InFlight& f) const {
+  void stage3(InFlight& f) const {
     if (!f.v4) {
       if (!ahead6(f.key, 0, Ahead6::kRun)) ahead6(f.key, 1, Ahead6::kRun);
       return;
     }
-    if (!first_run4(v4_sessions, static_cast<std::uint32_t>(f.lengths), f.a, true))
-      first_run4(v4_statics, static_cast<std::uint32_t>(f.lengths >> 32), f.a, false);
+    auto sessions = static_cast<std::uint32_t>(f.lengths);
+    auto statics = static_cast<std::uint32_t>(f.lengths >> 32);
+    if (!first_run4(v4_sessions, sessions, f.a, true)) first_run4(v4_statics, statics, f.a, false);
+    f.lengths = sessions | std::uint64_t{statics} << 32;
   }
   std::optional<Holder> stage4(const HolderQuery& q, const InFlight& f) const {
     if (f.v4) return lookup4(f.a, f.lengths, q.t.micros(), q.port);

@@ -431,9 +431,13 @@ struct HolderIndex::Impl {
   // first): kFilter prefetches each table's filter word, kSlot the hash slots of the tables whose
   // filter admits the key, kRun reads those in lookup6's order and prefetches the first run found.
   enum class Ahead6 : std::uint8_t { kFilter, kSlot, kRun };
+  // Filter words are prefetched for the longest few lengths only: an index with dozens of IPv6
+  // prefix lengths would otherwise spend more on them than the misses cost.
+  static constexpr std::size_t kFilterAhead = 4;
   bool ahead6(const Key128& key, int cls, Ahead6 what) const {
     bool any = false;
-    for (std::size_t i = 0; i < v6[cls].size(); ++i) {
+    const std::size_t tables = what == Ahead6::kFilter ? std::min(v6[cls].size(), kFilterAhead) : v6[cls].size();
+    for (std::size_t i = 0; i < tables; ++i) {
       const auto& table = v6[cls][i];
       Key128 k = mask6(key, v6_len[cls][i]);
       std::uint64_t h = hash_key(k);

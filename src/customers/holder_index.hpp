@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -25,6 +26,13 @@ struct Holder {
   std::uint32_t customer = 0;  // index for HolderIndex::customer_id()
   HolderKind kind = HolderKind::kStatic;
   std::uint32_t entry = 0;  // ordinal of the session / assignment in the order they were added
+};
+
+// One question for HolderIndex::lookup_batch: who held ip at t (and port)?
+struct HolderQuery {
+  core::IpAddress ip;
+  core::Timestamp t;
+  std::optional<std::uint16_t> port;
 };
 
 // The rules (also what the brute-force oracle in tests/unit/holder_index_test.cpp implements):
@@ -74,6 +82,11 @@ class HolderIndex {
 
   std::optional<Holder> lookup(const core::IpAddress& ip, core::Timestamp t,
                                std::optional<std::uint16_t> port = std::nullopt) const;
+  // out[i] = lookup(queries[i]...) for every i (out must be at least as long as queries). Faster
+  // than one lookup after another: the cache misses of neighbouring queries overlap.
+  void lookup_batch(std::span<const HolderQuery> queries, std::span<std::optional<Holder>> out) const;
+  // How far ahead lookup_batch's stages fetch (tests use batch sizes around its multiples).
+  static constexpr std::size_t kBatchDistance = 8;
   const std::string& customer_id(std::uint32_t index) const { return customers_[index]; }
   std::size_t customers() const { return customers_.size(); }
   std::size_t sessions() const { return sessions_; }

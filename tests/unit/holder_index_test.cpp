@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <random>
+#include <span>
+#include <stdexcept>
 #include <unordered_map>
 
 namespace klartext::customers {
@@ -105,11 +107,45 @@ struct Oracle {
   }
 };
 
-// Asks the index and the oracle the same random questions (a v6 address one time in three, times on
-// and between whole seconds, a port half of the time) and expects the same holder.
+std::string describe(const std::optional<Holder>& h) {
+  if (!h) return "-";
+  return std::to_string(h->customer) + (h->kind == HolderKind::kSession ? " session " : " static ") +
+         std::to_string(h->entry);
+}
+
+// lookup_batch must answer exactly as lookup: asks the queries in batches of sizes around the
+// multiples of the pipeline distance (and empty ones), ending with the whole set at once.
+void expect_batches_match(const HolderIndex& idx, const std::vector<HolderQuery>& queries) {
+  constexpr std::size_t d = HolderIndex::kBatchDistance;
+  const std::size_t sizes[] = {0, 1, 2, d - 1, d, d + 1, 2 * d + 1, 3 * d - 1, 3 * d, 3 * d + 1, 4 * d + 3, 61, 200};
+  std::vector<std::optional<Holder>> out(queries.size() + 1, Holder{99, HolderKind::kStatic, 99});
+  std::size_t at = 0;
+  for (std::size_t k = 0; at < queries.size(); ++k) {
+    std::size_t n = std::min(sizes[k % std::size(sizes)], queries.size() - at);
+    auto batch = std::span(queries).subspan(at, n);
+    idx.lookup_batch(batch, std::span(out).first(n));
+    for (std::size_t i = 0; i < n; ++i) {
+      const auto& q = batch[i];
+      ASSERT_EQ(describe(out[i]), describe(idx.lookup(q.ip, q.t, q.port)))
+          << "batch of " << n << " at " << at + i << " ip " << q.ip.to_string() << " t " << q.t.to_iso();
+    }
+    at += n;
+  }
+  idx.lookup_batch(queries, out);  // all at once; the extra output entry stays untouched
+  for (std::size_t i = 0; i < queries.size(); ++i) {
+    const auto& q = queries[i];
+    ASSERT_EQ(describe(out[i]), describe(idx.lookup(q.ip, q.t, q.port))) << "whole batch at " << i;
+  }
+  ASSERT_EQ(describe(out.back()), describe(Holder{99, HolderKind::kStatic, 99}));
+}
+
+// Asks the index (one at a time and in batches) and the oracle the same random questions (a v6
+// address one time in three, times on and between whole seconds, a port half of the time) and
+// expects the same holder.
 template <class Pick, class V4, class V6, class Time>
 void expect_same_answers(const HolderIndex& idx, const Oracle& o, int round, int queries, Pick& pick, V4& rand_v4,
                          V6& rand_v6, Time& rand_time) {
+  std::vector<HolderQuery> asked;
   for (int q = 0; q < queries; ++q) {
     auto a = pick(3) == 0 ? rand_v6() : rand_v4();
     auto t = core::Timestamp::from_micros(rand_time().micros() + pick(2) * 500'000);
@@ -119,7 +155,9 @@ void expect_same_answers(const HolderIndex& idx, const Oracle& o, int round, int
     std::string got = h ? idx.customer_id(h->customer) : "-";
     ASSERT_EQ(got, o.lookup(a, t, port)) << "round " << round << " ip " << a.to_string() << " t " << t.to_iso()
                                          << " port " << (port ? *port : -1);
+    asked.push_back({a, t, port});
   }
+  expect_batches_match(idx, asked);
 }
 
 TEST(HolderIndex, MatchesBruteForceOracleOnRandomData) {
@@ -271,6 +309,7 @@ TEST(HolderIndex, MatchesBruteForceOracleOnDensePool) {
     b.add_session(s);
   }
   auto idx = b.build();
+  std::vector<HolderQuery> asked;
   for (int q = 0; q < 4000; ++q) {
     auto a = core::IpAddress::v4(pick(4) == 0 ? 0xC6130000u + static_cast<std::uint32_t>(pick(40))
                                               : 0xC6120000u + static_cast<std::uint32_t>(pick(65536)));
@@ -282,7 +321,39 @@ TEST(HolderIndex, MatchesBruteForceOracleOnDensePool) {
     auto it = sessions_at.find(a.v4_value());
     o.sessions = it == sessions_at.end() ? std::vector<Session>{} : it->second;
     ASSERT_EQ(got, o.lookup(a, t, port)) << "ip " << a.to_string() << " t " << t.to_iso();
+    asked.push_back({a, t, port});
   }
+  expect_batches_match(idx, asked);
+}
+
+TEST(HolderIndex, BatchOfFixedCases) {
+  HolderIndex::Builder b;
+  b.add_static({"DEFAULT4", pfx("0.0.0.0/0"), std::nullopt, std::nullopt});
+  b.add_static({"DEFAULT6", pfx("::/0"), std::nullopt, ts("2026-11-27")});
+  b.add_static({"POOL", pfx("203.0.113.0/24"), std::nullopt, std::nullopt});
+  b.add_session({"K-2004", pfx("203.0.113.10"), 1024, 33279, ts("2026-11-01"), std::nullopt, "", ""});
+  b.add_session({"K-2005", pfx("203.0.113.10"), 33280, 65535, ts("2026-11-01"), std::nullopt, "", ""});
+  b.add_session({"PD", pfx("2001:db8:100:5500::/56"), {}, {}, ts("2026-11-27"), std::nullopt, "", ""});
+  auto idx = b.build();
+  std::vector<HolderQuery> qs = {
+      {ip("203.0.113.10"), ts("2026-11-27"), 2000},
+      {ip("203.0.113.10"), ts("2026-11-27"), 40000},
+      {ip("203.0.113.10"), ts("2026-11-27"), std::nullopt},
+      {ip("203.0.113.10"), ts("2026-10-27"), std::nullopt},
+      {ip("198.51.100.1"), ts("2026-11-27"), std::nullopt},
+      {ip("2001:db8:100:55ff::1"), ts("2026-11-27"), 80},
+      {ip("2001:db8:200::1"), ts("2026-11-26"), std::nullopt},
+      {ip("2001:db8:200::1"), ts("2026-11-27"), std::nullopt},
+  };
+  std::vector<std::optional<Holder>> out(qs.size());
+  idx.lookup_batch(qs, out);
+  std::vector<std::string> got;
+  for (const auto& h : out) got.push_back(h ? idx.customer_id(h->customer) : "-");
+  EXPECT_EQ(got, (std::vector<std::string>{"K-2004", "K-2005", "-", "POOL", "DEFAULT4", "PD", "DEFAULT6", "-"}));
+  idx.lookup_batch({}, {});  // an empty batch is fine
+  EXPECT_THROW(idx.lookup_batch(qs, std::span(out).first(qs.size() - 1)), std::invalid_argument);
+  expect_batches_match(idx, qs);
+  expect_batches_match(HolderIndex::Builder().build(), qs);  // an empty index
 }
 
 }  // namespace

@@ -17,16 +17,20 @@ std::vector<std::string> lits(std::string_view p) {
 }
 
 TEST(FreetextPrefilter, Literals) {
-  EXPECT_EQ(lits("Failed password"), (std::vector<std::string>{"failed password"}));
-  EXPECT_EQ(lits("\\bspam(s|mer)?\\b"), (std::vector<std::string>{"spam", "spammer", "spams"}));
-  EXPECT_EQ(lits("brute[ -]?forc|bruteforc"), (std::vector<std::string>{"brute forc", "brute-forc", "bruteforc"}));
-  EXPECT_EQ(lits("CVE-\\d{4}-\\d{4,}"), (std::vector<std::string>{"cve-"}));
-  EXPECT_EQ(lits("(?m)^[> \\t]*Received:\\s+from\\s"), (std::vector<std::string>{"received:"}));
+  EXPECT_EQ(lits("Failed password"), (std::vector<std::string>{"failed\1 \1password"}));
+  // \b is a marker in the literal (the scan writes one wherever \b matches); a literal spells out
+  // the markers between its own word and non-word characters.
+  EXPECT_EQ(lits("\\bspam(s|mer)?\\b"), (std::vector<std::string>{"\1spam\1", "\1spammer\1", "\1spams\1"}));
+  EXPECT_EQ(lits("\\bC&C\\b|\\b\\bRCE"), (std::vector<std::string>{"\1c\1&\1c\1", "\1rce"}));
+  EXPECT_EQ(lits("brute[ -]?forc|bruteforc"),
+            (std::vector<std::string>{"brute\1 \1forc", "brute\1-\1forc", "bruteforc"}));
+  EXPECT_EQ(lits("CVE-\\d{4}-\\d{4,}"), (std::vector<std::string>{"cve\1-"}));
+  EXPECT_EQ(lits("(?m)^[> \\t]*Received:\\s+from\\s"), (std::vector<std::string>{"received\1:"}));
   // A branch without a literal, or a pattern matching the empty string: no prefilter.
   EXPECT_TRUE(lits("ssh|\\d+").empty());
   EXPECT_TRUE(lits("(abc)?").empty());
   // Latin-1 and basic Cyrillic letters are folded like ASCII; other non-ASCII characters are not literals.
-  EXPECT_EQ(lits("Überlastung"), (std::vector<std::string>{"überlastung"}));
+  EXPECT_EQ(lits("Überlastung"), (std::vector<std::string>{"ü\1berlastung"}));
   EXPECT_EQ(lits("СПАМ|фишинг"), (std::vector<std::string>{"спам", "фишинг"}));
   EXPECT_EQ(lits("Straße"), (std::vector<std::string>{"stra"}));
   // Syntax the analysis does not know: no prefilter (the pattern always runs).
@@ -42,7 +46,8 @@ TEST(FreetextPrefilter, ScanFindsOverlappingLiterals) {
   auto x = set.add("xyz");
   set.build();
   std::vector<std::uint8_t> found;
-  set.scan(prefilter_fold("uSHErs"), found);
+  const std::string_view text[] = {"uSHErs"};
+  set.scan_folding(text, found);
   EXPECT_TRUE(found[he] && found[she] && found[hers]);
   EXPECT_FALSE(found[x]);
   // Caseless UTF matching equates KELVIN SIGN with k and LONG S with s.
@@ -53,6 +58,38 @@ TEST(FreetextPrefilter, ScanFindsOverlappingLiterals) {
                            "A\xD0"),
             "\xC3"
             "a\xD0");
+}
+
+// The scan writes a marker wherever \b matches: at the ends of the text and of each piece, and
+// between word and non-word characters (non-ASCII characters are no word characters for PCRE2).
+TEST(FreetextPrefilter, ScanMarksWordBoundaries) {
+  LiteralSet set;
+  auto rce = set.add(required_literals("\\bRCE\\b").front());
+  auto cc = set.add(required_literals("\\bC&C\\b").front());
+  auto over = set.add(required_literals("über").front());
+  set.build();
+  auto scan = [&set](std::vector<std::string_view> pieces) {
+    std::vector<std::uint8_t> found;
+    set.scan_folding(pieces, found);
+    return found;
+  };
+  EXPECT_FALSE(scan({"the source of force"})[rce]);
+  EXPECT_TRUE(scan({"an RCE attempt"})[rce]);
+  EXPECT_TRUE(scan({"RCE"})[rce]);
+  EXPECT_TRUE(scan({"x", "rce", "y"})[rce]);
+  EXPECT_TRUE(scan({"(rce)"})[rce]);
+  EXPECT_TRUE(scan({"\xC3\xA4rce\xC3\xA4"})[rce]);  // äRCEä: \b matches between ä and R
+  EXPECT_FALSE(scan({"rce_1"})[rce]);
+  EXPECT_TRUE(scan({"a C&C server"})[cc]);
+  EXPECT_FALSE(scan({"aC&C"})[cc]);
+  EXPECT_TRUE(
+      scan({"\xC3\x9C"
+            "BER"})[over]);
+  // A control byte in the text is a non-word character like any other (PCRE2 matches there too).
+  EXPECT_TRUE(scan({"x\1rce\1y"})[rce]);
+  // KELVIN SIGN and LONG S fold to word letters but are no word characters: everything runs.
+  auto all = scan({"\xE2\x84\xAA"});
+  EXPECT_TRUE(all[rce] && all[cc] && all[over]);
 }
 
 // Every pattern of the shipped rules: wherever PCRE2 finds a match, the prefilter lets it run.
@@ -77,7 +114,8 @@ TEST(FreetextPrefilter, NeverSkipsAMatch) {
         for (const auto& l : re->literals()) one.add(l);
         one.build();
         std::vector<std::uint8_t> found;
-        one.scan(prefilter_fold(t), found);
+        const std::string_view pieces[] = {t};
+        one.scan_folding(pieces, found);
         bool any = re->literals().empty() || std::find(found.begin(), found.end(), 1) != found.end();
         if (re->search(t)) {
           EXPECT_TRUE(any) << r.id << ": " << re->pattern();

@@ -1,6 +1,8 @@
 // The MIME walk of incoming mails: which parts are decoded, the cached mail text, HTML to text.
+#include <gmime/gmime.h>
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <string>
 #include <tuple>
 
@@ -58,6 +60,48 @@ TEST(MailMime, SignedImagesAndPdfsAreNotDecoded) {
     EXPECT_EQ(m.parts[1].filename, name);
     EXPECT_FALSE(m.parts[0].content_skipped);
     EXPECT_EQ(m.parts[0].body, "See the attachment.");
+  }
+}
+
+// The text of a single-part mail as GMime's g_mime_text_part_get_text gives it (the walk skips the
+// charset conversion where it changes nothing, and must give the same bytes).
+std::string gmime_text(const std::string& data) {
+  struct Unref {
+    void operator()(void* p) const { g_object_unref(p); }
+  };
+  std::unique_ptr<GMimeStream, Unref> stream(g_mime_stream_mem_new_with_buffer(data.data(), data.size()));
+  std::unique_ptr<GMimeParser, Unref> parser(g_mime_parser_new_with_stream(stream.get()));
+  std::unique_ptr<GMimeMessage, Unref> msg(g_mime_parser_construct_message(parser.get(), nullptr));
+  GMimeObject* body = g_mime_message_get_mime_part(msg.get());
+  char* text = g_mime_text_part_get_text(GMIME_TEXT_PART(body));
+  std::string out = text != nullptr ? text : "";
+  g_free(text);
+  return out;
+}
+
+TEST(MailMime, TextPartsAsGMimeConvertsThem) {
+  using namespace std::literals;
+  const std::string kHead = "From: reports@example.org\nSubject: t\nMIME-Version: 1.0\nContent-Type: text/plain";
+  const std::tuple<std::string_view, std::string_view, std::string_view> kCases[] = {
+      {"", "8bit", "plain ASCII\n"},
+      {"; charset=utf-8", "8bit", "gr\xC3\xBC\xC3\x9F \xE2\x82\xAC \xF0\x9F\x98\x80\n"},
+      {"; charset=UTF-8", "8bit", "broken \xC3 and \xED\xA0\x80 surrogate, \xC0\xAF overlong\n"},
+      {"; charset=utf-8", "8bit", "\xEF\xBB\xBFwith a byte order mark\n"},
+      {"; charset=utf-8", "8bit", "cut at\0 the NUL\n"sv},
+      {"; charset=us-ascii", "8bit", "ascii \xE4 with an 8-bit byte\n"},
+      {"; charset=iso-8859-1", "8bit", "latin \xE4\xF6\xFC\n"},
+      {"; charset=iso-8859-1", "8bit", "latin, but only ASCII\n"},
+      {"; charset=windows-1252", "quoted-printable", "quoted =E4=80 and =\nsoft break\n"},
+      {"; charset=utf-8", "base64", "Z3LDvMOfIGF1cyBiYXNlNjQK"},
+      {"; charset=koi8-r", "8bit", "\xF0\xD2\xC9\xD7\xC5\xD4\n"},
+      {"; charset=x-unknown-charset", "8bit", "unknown \xE4\n"},
+  };
+  for (const auto& [charset, encoding, content] : kCases) {
+    std::string data = kHead + std::string(charset) + "\nContent-Transfer-Encoding: " + std::string(encoding) + "\n\n" +
+                       std::string(content);
+    ParsedMail m = parse(data);
+    ASSERT_EQ(m.parts.size(), 1u) << data;
+    EXPECT_EQ(m.parts[0].body, gmime_text(data)) << data;
   }
 }
 

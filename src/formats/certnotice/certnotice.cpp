@@ -329,9 +329,12 @@ bool parse_notice_text(ParseContext& ctx, std::string_view subject, std::string_
   // Key/value blocks: paragraphs of "Key: value" lines with an IP key.
   if (n == 0) {
     std::size_t p = 0;
+    // The next CRLF blank line is searched again only once passed (searching it from every
+    // paragraph scanned the rest of an LF-only text each time: quadratic in the paragraphs).
+    std::size_t crlf = text.find("\r\n\r\n");
     while (p < text.size()) {
       std::size_t end = text.find("\n\n", p);
-      std::size_t crlf = text.find("\r\n\r\n", p);
+      if (crlf != std::string_view::npos && crlf < p) crlf = text.find("\r\n\r\n", p);
       if (crlf != std::string_view::npos && (end == std::string_view::npos || crlf < end)) end = crlf;
       std::string_view para = text.substr(p, (end == std::string_view::npos ? text.size() : end) - p);
       p = end == std::string_view::npos ? text.size() : end + 2;

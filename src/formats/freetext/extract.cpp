@@ -5,6 +5,7 @@
 #include <array>
 #include <cctype>
 #include <cstring>
+#include <functional>
 #include <map>
 
 namespace klartext::formats::freetext {
@@ -791,11 +792,23 @@ std::optional<FoundTime> find_time(std::string_view text, std::optional<core::Ti
 
 std::optional<int> find_zone_statement(std::string_view body) {
   std::string l = to_lower(body.substr(0, std::min<std::size_t>(body.size(), 1 << 20)));
-  for (std::string_view key :
-       {"timezone", "time zone", "zeitzone", "all times", "times are", "time is in", "fuseau horaire", "zona horaria",
-        "tijdzone", "zeiten in", "uhrzeiten", "zeiten ", "times in"}) {
-    std::size_t k = l.find(key);
-    if (k == std::string::npos) continue;
+  // Boyer-Moore-Horspool skips ahead by up to a key's length; find() stopped at every 't' of the body.
+  using Searcher = std::boyer_moore_horspool_searcher<std::string_view::const_iterator>;
+  struct Key {
+    std::string_view text;
+    Searcher searcher;
+    explicit Key(std::string_view k) : text(k), searcher(k.begin(), k.end()) {}
+  };
+  static const Key kKeys[] = {Key("timezone"),  Key("time zone"),  Key("zeitzone"),       Key("all times"),
+                              Key("times are"), Key("time is in"), Key("fuseau horaire"), Key("zona horaria"),
+                              Key("tijdzone"),  Key("zeiten in"),  Key("uhrzeiten"),      Key("zeiten "),
+                              Key("times in")};
+  const std::string_view lv = l;
+  for (const Key& key_entry : kKeys) {
+    std::string_view key = key_entry.text;
+    auto found = std::search(lv.begin(), lv.end(), key_entry.searcher);
+    if (found == lv.end()) continue;
+    std::size_t k = static_cast<std::size_t>(found - lv.begin());
     std::size_t from = k + key.size();
     std::string_view window = std::string_view(body).substr(from, std::min<std::size_t>(40, body.size() - from));
     for (std::size_t p = 0; p < window.size(); ++p) {

@@ -2,6 +2,7 @@
 #include "formats/freetext/prefilter.hpp"
 
 #include <algorithm>
+#include <array>
 #include <deque>
 #include <limits>
 #include <stdexcept>
@@ -13,6 +14,11 @@ namespace {
 // Bounds of the analysis: beyond them a node keeps only "contains one of" literals.
 constexpr std::size_t kMaxExactStrings = 64;
 constexpr std::size_t kMaxLiterals = 256;
+
+// PCRE2's word characters without PCRE2_UCP (\b, \w): ASCII letters, digits and '_' only.
+constexpr bool is_word_byte(unsigned char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
 
 // What a pattern node can match. exact: `set` lists every string it can match (lower case, may hold
 // ""). Not exact: every match contains one of `set`; an empty set says nothing.
@@ -50,7 +56,7 @@ Info empty_match() {
   return {true, {std::string()}};
 }
 
-char fold(char c) {
+constexpr char fold(char c) {
   return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
 }
 
@@ -84,7 +90,11 @@ Info concat(const Info& a, const Info& b) {
   if (a.exact && b.exact && a.set.size() * b.set.size() <= kMaxExactStrings) {
     Info out{true, {}};
     for (const auto& x : a.set) {
-      for (const auto& y : b.set) out.set.push_back(x + y);
+      for (const auto& y : b.set) {
+        // \b\b is one boundary, and the scan writes one marker per boundary.
+        bool twice = !x.empty() && !y.empty() && x.back() == kWordBoundary && y.front() == kWordBoundary;
+        out.set.push_back(twice ? x + y.substr(1) : x + y);
+      }
     }
     dedupe(out.set);
     return out;
@@ -314,7 +324,7 @@ class Analyzer {
     char e = p_[pos_ + 1];
     pos_ += 2;
     switch (e) {
-      case 'b':
+      case 'b': return {true, {std::string(1, kWordBoundary)}};
       case 'B':
       case 'A':
       case 'z':
@@ -368,48 +378,81 @@ std::vector<std::string> required_literals(std::string_view pattern) {
   if (a.bad || !a.at_end()) return {};
   auto out = usable(root);
   if (out.size() > kMaxLiterals) return {};
+  // The scan writes a marker wherever the text changes between word and non-word characters; a
+  // literal spells out the same markers inside it (a "c&c" in the text reads "c\1&\1c").
+  for (std::string& l : out) {
+    std::string marked;
+    for (std::size_t i = 0; i < l.size(); ++i) {
+      if (l[i] == kWordBoundary) {
+        if (marked.empty() || marked.back() != kWordBoundary) marked += kWordBoundary;
+        continue;
+      }
+      if (!marked.empty() && marked.back() != kWordBoundary &&
+          is_word_byte(static_cast<unsigned char>(marked.back())) != is_word_byte(static_cast<unsigned char>(l[i]))) {
+        marked += kWordBoundary;
+      }
+      marked += l[i];
+    }
+    l = std::move(marked);
+  }
+  dedupe(out);
   return out;
 }
 
 namespace {
 
-// Calls emit(byte) for each byte of the folded form of `text` (prefilter_fold), so a scan can
-// fold as it goes instead of building the folded copy.
+// The folded form of each ASCII byte: lower case, and a raw marker byte made another control byte
+// (only the scan writes markers).
+constexpr std::array<char, 128> kAsciiFold = [] {
+  std::array<char, 128> t{};
+  for (int i = 0; i < 128; ++i) t[static_cast<std::size_t>(i)] = fold(static_cast<char>(i));
+  t[static_cast<unsigned char>(kWordBoundary)] = '\x02';
+  return t;
+}();
+
+// Calls emit(byte, word) for each byte of the folded form of `text` (prefilter_fold), so a scan can
+// fold as it goes instead of building the folded copy; `word` says whether PCRE2 counts the
+// original character as a word character. Sets `ambiguous` on KELVIN SIGN and LONG S: they fold to
+// word letters but are no word characters, so the markers around them may differ from a literal's.
 template <class Emit>
-void fold_each(std::string_view text, Emit&& emit) {
+void fold_each(std::string_view text, Emit&& emit, bool& ambiguous) {
   for (std::size_t i = 0; i < text.size(); ++i) {
     auto c = static_cast<unsigned char>(text[i]);
-    if (c == 0xE2 && i + 2 < text.size() && static_cast<unsigned char>(text[i + 1]) == 0x84 &&
-        static_cast<unsigned char>(text[i + 2]) == 0xAA) {
-      emit('k');  // U+212A KELVIN SIGN
+    if (c < 0x80) {
+      emit(kAsciiFold[c], is_word_byte(c));
+    } else if (c == 0xE2 && i + 2 < text.size() && static_cast<unsigned char>(text[i + 1]) == 0x84 &&
+               static_cast<unsigned char>(text[i + 2]) == 0xAA) {
+      ambiguous = true;
+      emit('k', false);  // U+212A KELVIN SIGN
       i += 2;
     } else if (c == 0xC5 && i + 1 < text.size() && static_cast<unsigned char>(text[i + 1]) == 0xBF) {
-      emit('s');  // U+017F LATIN SMALL LETTER LONG S
+      ambiguous = true;
+      emit('s', false);  // U+017F LATIN SMALL LETTER LONG S
       ++i;
     } else if (c == 0xE2 && i + 2 < text.size() && static_cast<unsigned char>(text[i + 1]) == 0x84 &&
                static_cast<unsigned char>(text[i + 2]) == 0xAB) {
-      emit(static_cast<char>(0xC3));  // U+212B ANGSTROM SIGN = å
-      emit(static_cast<char>(0xA5));
+      emit(static_cast<char>(0xC3), false);  // U+212B ANGSTROM SIGN = å
+      emit(static_cast<char>(0xA5), false);
       i += 2;
     } else if (c == 0xE1 && i + 2 < text.size() && static_cast<unsigned char>(text[i + 1]) == 0xB2 &&
                static_cast<unsigned char>(text[i + 2]) >= 0x80 && static_cast<unsigned char>(text[i + 2]) <= 0x86) {
       // U+1C80-U+1C86, old Cyrillic letter forms that fold to в д о с т т ъ.
       static constexpr char32_t kBase[] = {0x432, 0x434, 0x43E, 0x441, 0x442, 0x442, 0x44A};
       char32_t b = kBase[static_cast<unsigned char>(text[i + 2]) - 0x80];
-      emit(static_cast<char>(0xC0 | (b >> 6)));
-      emit(static_cast<char>(0x80 | (b & 0x3F)));
+      emit(static_cast<char>(0xC0 | (b >> 6)), false);
+      emit(static_cast<char>(0x80 | (b & 0x3F)), false);
       i += 2;
     } else if ((c == 0xC3 || c == 0xD0 || c == 0xD1) && i + 1 < text.size()) {
       std::string f = fold_letter(text.substr(i, 2));
       if (f.empty()) {
-        emit(static_cast<char>(c));
+        emit(static_cast<char>(c), false);
       } else {
-        emit(f[0]);
-        emit(f[1]);
+        emit(f[0], false);
+        emit(f[1], false);
         ++i;
       }
     } else {
-      emit(c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : static_cast<char>(c));
+      emit(static_cast<char>(c), false);
     }
   }
 }
@@ -419,7 +462,9 @@ void fold_each(std::string_view text, Emit&& emit) {
 std::string prefilter_fold(std::string_view text) {
   std::string out;
   out.reserve(text.size());
-  fold_each(text, [&out](char c) { out.push_back(c); });
+  bool ambiguous = false;
+  fold_each(
+      text, [&out](char c, bool) { out.push_back(c); }, ambiguous);
   return out;
 }
 
@@ -500,23 +545,23 @@ void LiteralSet::scan_folding(std::span<const std::string_view> pieces, std::vec
       for (std::uint32_t id : outputs_[row / classes_]) found[id] = 1;
     }
   };
-  for (std::size_t k = 0; k < pieces.size(); ++k) {
-    if (k > 0) step('\n');
-    fold_each(pieces[k], step);
-  }
-}
-
-void LiteralSet::scan(std::string_view folded, std::vector<std::uint8_t>& found) const {
-  found.assign(literals_.size(), 0);
-  if (literals_.empty()) return;
-  std::uint32_t row = 0;
-  for (char ch : folded) {
-    std::uint32_t t = next_[row + byte_class_[static_cast<unsigned char>(ch)]];
-    row = t & ~kHasOutput;
-    if ((t & kHasOutput) != 0) {
-      for (std::uint32_t id : outputs_[row / classes_]) found[id] = 1;
+  // A marker before each character that is a word character when the one before is not, or the
+  // other way round: where \b matches (the start and the end of the text count as non-word).
+  bool word_before = false, ambiguous = false;
+  auto emit = [&](char ch, bool word) {
+    if (word != word_before) {
+      step(kWordBoundary);
+      word_before = word;
     }
+    step(ch);
+  };
+  for (std::size_t k = 0; k < pieces.size(); ++k) {
+    if (k > 0) emit('\n', false);
+    fold_each(pieces[k], emit, ambiguous);
   }
+  if (word_before) step(kWordBoundary);
+  // Around a KELVIN SIGN or LONG S the markers may not be where a match has them: run everything.
+  if (ambiguous) std::fill(found.begin(), found.end(), 1);
 }
 
 }  // namespace klartext::formats::freetext

@@ -9,27 +9,31 @@
 
 namespace klartext::formats::freetext {
 
-// The literals (ASCII, lower case) of which every match of a caseless PCRE2 pattern contains at
-// least one. Empty when the pattern has no such set or uses syntax the analysis does not know:
-// then the pattern always runs. Conservative by construction: a pattern may only be skipped
+// Stands for a word boundary (\b) in a literal; the scan writes it into the text wherever \b
+// matches, so "\bRCE\b" is looked for as "\1rce\1" and "source" does not make the pattern run.
+inline constexpr char kWordBoundary = '\x01';
+
+// The literals (ASCII, lower case, kWordBoundary markers) of which every match of a caseless PCRE2
+// pattern contains at least one. Empty when the pattern has no such set or uses syntax the analysis
+// does not know: then the pattern always runs. Conservative by construction: a pattern may only be skipped
 // when none of its literals occurs in the (lowered) text.
 std::vector<std::string> required_literals(std::string_view pattern);
 
 // The text as the prefilter sees it: ASCII lower-cased, and the two non-ASCII characters that
-// PCRE2's caseless UTF matching equates with ASCII letters (KELVIN SIGN = k, LONG S = s) mapped to them.
+// PCRE2's caseless UTF matching equates with ASCII letters (KELVIN SIGN = k, LONG S = s) mapped to
+// them; a kWordBoundary byte in the text becomes '\x02' (only the scan writes markers).
 std::string prefilter_fold(std::string_view text);
 
 // Aho-Corasick automaton over the literals of all patterns (a dense DFA over the bytes that occur
-// in literals). `scan` marks which literals occur in a folded text.
+// in literals). `scan_folding` marks which literals occur in a text.
 class LiteralSet {
  public:
   // Returns the literal's id (the same id for the same literal).
   std::uint32_t add(const std::string& literal);
   void build();
   std::size_t size() const { return literals_.size(); }
-  // found[id] = 1 for each literal occurring in `folded` (resized to size()).
-  void scan(std::string_view folded, std::vector<std::uint8_t>& found) const;
-  // The same over prefilter_fold of the pieces joined by '\n', folding on the way (no copies).
+  // found[id] = 1 for each literal occurring in prefilter_fold of the pieces joined by '\n' (with
+  // word boundary markers), folding on the way (no copies); resized to size().
   void scan_folding(std::span<const std::string_view> pieces, std::vector<std::uint8_t>& found) const;
 
  private:

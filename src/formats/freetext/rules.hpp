@@ -34,7 +34,7 @@ class Regex {
   std::uint32_t share_id() const { return share_id_; }
   void set_share_id(std::uint32_t id) { share_id_ = id; }
   // False only when the prefilter proves no match: none of the literals occurs in the text that
-  // `found` (LiteralSet::scan over the folded text) was computed from.
+  // `found` (LiteralSet::scan_folding) was computed from.
   bool may_match(const std::vector<std::uint8_t>& found) const {
     if (literals_.empty()) return true;
     for (std::uint32_t id : literal_ids_) {
@@ -133,7 +133,7 @@ class Classifier {
   std::vector<double> words_;    // per rule
   std::vector<double> text_ev_;  // text-scoped evidence per rule
   std::vector<bool> vetoed_;
-  std::vector<std::uint8_t> found_;  // literals occurring in the text (LiteralSet::scan)
+  std::vector<std::uint8_t> found_;  // literals occurring in the text (LiteralSet::scan_folding)
   // Results per share id over the subject and over the text: -1 not yet searched, else 0/1.
   std::vector<std::int8_t> subject_memo_, text_memo_;
 };

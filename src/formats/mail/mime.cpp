@@ -87,12 +87,9 @@ class Walker {
         } else if (!GMIME_IS_TEXT_PART(obj) && is_signed_media(part, content, src)) {
           part.content_skipped = true;
         } else if (GMIME_IS_TEXT_PART(obj)) {
-          part.body = take(g_mime_text_part_get_text(GMIME_TEXT_PART(obj)));
+          text_body(GMIME_TEXT_PART(obj), content, part.body);
         } else {
-          GPtr<GMimeStream> mem(g_mime_stream_mem_new());
-          g_mime_data_wrapper_write_to_stream(content, mem.get());
-          GByteArray* bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem.get()));
-          if (bytes != nullptr) part.body.assign(reinterpret_cast<const char*>(bytes->data), bytes->len);
+          decoded_body(content, part.body);
         }
       }
     }
@@ -117,6 +114,70 @@ class Walker {
       const char* d = g_mime_content_disposition_get_disposition(cd);
       part.attachment = d != nullptr && g_ascii_strcasecmp(d, "attachment") == 0;
     }
+  }
+
+  static void decoded_body(GMimeDataWrapper* content, std::string& out) {
+    GPtr<GMimeStream> mem(g_mime_stream_mem_new());
+    g_mime_data_wrapper_write_to_stream(content, mem.get());
+    GByteArray* bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem.get()));
+    if (bytes != nullptr) out.assign(reinterpret_cast<const char*>(bytes->data), bytes->len);
+  }
+
+  // The text as g_mime_text_part_get_text gives it (UTF-8, cut at the first NUL), without its
+  // charset conversion where that changes nothing: no charset, valid UTF-8 declared as UTF-8, or
+  // ASCII in an ASCII-compatible charset. The conversion (iconv) was a tenth of the mail intake.
+  static void text_body(GMimeTextPart* text, GMimeDataWrapper* content, std::string& out) {
+    decoded_body(content, out);
+    const char* charset = g_mime_object_get_content_type_parameter(GMIME_OBJECT(text), "charset");
+    if (charset == nullptr || conversion_keeps(charset, out)) {
+      if (std::size_t nul = out.find('\0'); nul != std::string::npos) out.resize(nul);
+      return;
+    }
+    out = take(g_mime_text_part_get_text(text));
+  }
+
+  static bool conversion_keeps(std::string_view charset, std::string_view bytes) {
+    static constexpr std::string_view kAsciiCompatible[] = {"us-ascii",    "ascii",        "iso-8859-1", "latin1",
+                                                            "iso-8859-15", "windows-1252", "cp1252"};
+    if (iequals(charset, "utf-8") || iequals(charset, "utf8")) return valid_utf8(bytes);
+    for (std::string_view c : kAsciiCompatible) {
+      if (iequals(charset, c)) {
+        return std::all_of(bytes.begin(), bytes.end(), [](char b) { return static_cast<unsigned char>(b) < 0x80; });
+      }
+    }
+    return false;
+  }
+
+  // Strict UTF-8 as iconv reads it (no overlong forms, surrogates or code points above U+10FFFF);
+  // a leading byte order mark counts as not valid, in case the conversion drops it.
+  static bool valid_utf8(std::string_view s) {
+    if (s.starts_with("\xEF\xBB\xBF")) return false;
+    std::size_t i = 0;
+    const std::size_t n = s.size();
+    auto byte = [&s](std::size_t k) { return static_cast<unsigned char>(s[k]); };
+    auto cont = [&](std::size_t k) { return k < n && (byte(k) & 0xC0) == 0x80; };
+    while (i < n) {
+      unsigned char c = byte(i);
+      if (c < 0x80) {
+        ++i;
+      } else if (c >= 0xC2 && c <= 0xDF) {
+        if (!cont(i + 1)) return false;
+        i += 2;
+      } else if (c >= 0xE0 && c <= 0xEF) {
+        if (!cont(i + 1) || !cont(i + 2)) return false;
+        unsigned char c1 = byte(i + 1);
+        if ((c == 0xE0 && c1 < 0xA0) || (c == 0xED && c1 >= 0xA0)) return false;  // overlong, surrogate
+        i += 3;
+      } else if (c >= 0xF0 && c <= 0xF4) {
+        if (!cont(i + 1) || !cont(i + 2) || !cont(i + 3)) return false;
+        unsigned char c1 = byte(i + 1);
+        if ((c == 0xF0 && c1 < 0x90) || (c == 0xF4 && c1 >= 0x90)) return false;  // overlong, > U+10FFFF
+        i += 4;
+      } else {
+        return false;
+      }
+    }
+    return true;
   }
 
   // A named image/PNG, JPEG, GIF or PDF part whose encoded content starts with the signature of

@@ -132,10 +132,12 @@ struct CaseBook::Book {
   std::vector<core::Classification> classes;
   std::vector<std::string> class_names;
   std::vector<Transition> pending;  // transitions of this batch, written by flush()
-  std::int64_t loaded_up_to = 0;    // cases of the store up to this id are known
-  std::int64_t next_id = 0;         // 0: ask the store at the next new case
-  bool synced = false;              // cases created by others since the last flush are read
-  std::size_t last = 0;             // the entry case_for returned last (add_event follows it)
+  // Why each case opened in this batch was opened (by case id, ascending), written with the case row.
+  std::vector<std::pair<std::int64_t, std::string>> openings;
+  std::int64_t loaded_up_to = 0;  // cases of the store up to this id are known
+  std::int64_t next_id = 0;       // 0: ask the store at the next new case
+  bool synced = false;            // cases created by others since the last flush are read
+  std::size_t last = 0;           // the entry case_for returned last (add_event follows it)
 
   std::uint32_t customer(std::string_view id) {
     const std::uint64_t h = hash_of(id);
@@ -278,7 +280,7 @@ std::int64_t CaseBook::case_for(std::string_view customer_id, const core::Event&
   e.is_new = true;
   e.dirty = true;
   b.loaded_up_to = e.id;
-  b.pending.push_back({e.id, std::nullopt, CaseState::kOpen, now, "first event " + event.id()});
+  b.openings.emplace_back(e.id, "first event " + event.id());
   auto index = static_cast<std::uint32_t>(b.entries.size());
   b.entries.push_back(std::move(e));
   b.put_key(index);
@@ -337,6 +339,7 @@ void CaseBook::flush() {
   if (!book_) return;
   auto& b = *book_;
   // Cases first: the history rows refer to them.
+  std::size_t opening = 0;
   for (auto& e : b.entries) {
     if (!e.dirty) continue;
     e.dirty = false;
@@ -349,7 +352,11 @@ void CaseBook::flush() {
         if (slot != nullptr && &b.entries[Book::index_of(*slot)] == &e) Book::set_index(*slot, Book::kGone);
         continue;
       }
-      store_.insert_case_with_id(b.to_case(e));
+      // New cases are numbered in order, so their openings come in the entries' (id) order.
+      while (opening < b.openings.size() && b.openings[opening].first < e.id) ++opening;
+      std::string_view reason;
+      if (opening < b.openings.size() && b.openings[opening].first == e.id) reason = b.openings[opening].second;
+      store_.insert_case_with_id(b.to_case(e), reason);
       e.is_new = false;
     } else {
       store_.update_case_events(b.to_case(e), e.state != e.stored_state);
@@ -361,6 +368,7 @@ void CaseBook::flush() {
     if (e != nullptr && e->alive) store_.add_transition(t);
   }
   b.pending.clear();
+  b.openings.clear();
   b.synced = false;
 }
 

@@ -838,13 +838,18 @@ std::int64_t Store::insert_case(const cases::Case& c) {
   return id;
 }
 
-void Store::insert_case_with_id(const cases::Case& c) {
+void Store::insert_case_with_id(const cases::Case& c, std::string_view opened_reason) {
   auto& st = conn_->prepare(
       "INSERT INTO cases (id, customer_id, classification, source_ip, state, event_count, first_seen, last_seen, "
       "severity, source_port, created, updated, notifications, last_notified, notified_event_count, notified_state, "
-      "resolved_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+      "resolved_at, opened_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   st.bind(1, c.id);
   bind_case(st, 2, c);
+  if (opened_reason.empty()) {
+    st.bind_null(18);
+  } else {
+    st.bind_ref(18, opened_reason);
+  }
   st.execute();
   if (backend() == "postgres") {
     // A serial column's sequence does not see explicit ids: keep it ahead of them.
@@ -979,9 +984,13 @@ void Store::add_transition(const cases::Transition& t) {
 }
 
 std::vector<cases::Transition> Store::case_history(std::int64_t case_id) {
+  // The opening kept in the case row (schema version 6) first, then the history rows.
   auto& st = conn_->prepare(
-      "SELECT case_id, from_state, to_state, time, reason FROM case_history WHERE case_id = ? ORDER BY id");
-  st.bind(1, case_id);
+      "SELECT id, NULL, 'open', created, opened_reason, 0 AS part, 0 AS row_id FROM cases "
+      "WHERE id = ? AND opened_reason IS NOT NULL "
+      "UNION ALL SELECT case_id, from_state, to_state, time, reason, 1, id FROM case_history WHERE case_id = ? "
+      "ORDER BY part, row_id");
+  st.bind(1, case_id).bind(2, case_id);
   std::vector<cases::Transition> out;
   while (st.step()) {
     cases::Transition t;

@@ -221,8 +221,10 @@ class Store {
   // ---- cases (the lifecycle rules live in src/cases; these are plain reads and writes) ----
   std::int64_t insert_case(const cases::Case& c);  // returns the new id (c.id is ignored)
   // With c.id as the id (numbered by the caller, e.g. cases::CaseBook from max_case_id() inside its
-  // write transaction); the backend's id sequence is moved past it.
-  void insert_case_with_id(const cases::Case& c);
+  // write transaction); the backend's id sequence is moved past it. With an opened_reason the case's
+  // opening transition (-> kOpen at c.created) is recorded in the case row itself (schema version 6;
+  // case_history() lists it first): then do not add_transition() it as well.
+  void insert_case_with_id(const cases::Case& c, std::string_view opened_reason = {});
   std::int64_t max_case_id();              // 0 when there is none
   void update_case(const cases::Case& c);  // all mutable fields, by c.id
   // What an event changes (event count, first/last seen, severity, source port, updated) and,
@@ -237,7 +239,7 @@ class Store {
   // Cases that are not closed with an id above after_id, by id (bulk load for case aggregation).
   std::vector<cases::Case> active_cases_after(std::int64_t after_id);
   void add_transition(const cases::Transition& t);
-  std::vector<cases::Transition> case_history(std::int64_t case_id);
+  std::vector<cases::Transition> case_history(std::int64_t case_id);  // the opening first, then as recorded
 
   // ---- notifications (letters sent) ----
   // Stores the letter and, for each case id, the case's state and event count at this moment

@@ -979,7 +979,7 @@ std::vector<cases::Transition> Store::case_history(std::int64_t case_id) {
 }
 
 // ---- notifications ----
-std::int64_t Store::add_notification(const Notification& n) {
+std::int64_t Store::insert_notification(const Notification& n) {
   // notify records a letter per customer: SQLite reports the row id without a RETURNING result set.
   const bool sqlite = conn_->backend() == "sqlite";
   auto& st = conn_->prepare(sqlite ? "INSERT INTO notifications (customer_id, time, message_id, path, language) VALUES "
@@ -987,15 +987,18 @@ std::int64_t Store::add_notification(const Notification& n) {
                                    : "INSERT INTO notifications (customer_id, time, message_id, path, language) VALUES "
                                      "(?, ?, ?, ?, ?) RETURNING id");
   st.bind(1, n.customer_id).bind(2, n.time.micros()).bind(3, n.message_id).bind(4, n.path).bind(5, n.language);
-  std::int64_t id = 0;
   if (sqlite) {
     st.execute();
-    id = st.last_insert_id();
-  } else {
-    if (!st.step()) throw SqlError("insert notification returned no id");
-    id = st.get_int(0);
-    st.execute();
+    return st.last_insert_id();
   }
+  if (!st.step()) throw SqlError("insert notification returned no id");
+  const std::int64_t id = st.get_int(0);
+  st.execute();
+  return id;
+}
+
+std::int64_t Store::add_notification(const Notification& n) {
+  const std::int64_t id = insert_notification(n);
   for (auto case_id : n.case_ids) {
     conn_
         ->prepare(
@@ -1010,6 +1013,46 @@ std::int64_t Store::add_notification(const Notification& n) {
             "event_count, notified_state = state, updated = ? WHERE id = ?")
         .bind(1, n.time.micros())
         .bind(2, n.time.micros())
+        .bind(3, case_id)
+        .execute();
+  }
+  return id;
+}
+
+std::int64_t Store::add_letter(const Notification& n, std::string_view reason, std::string_view escalated_reason) {
+  const std::int64_t id = insert_notification(n);
+  const std::int64_t time = n.time.micros();
+  for (auto case_id : n.case_ids) {
+    // The case's state and event count as the letter describes them (before the change below).
+    conn_
+        ->prepare(
+            "INSERT INTO notification_cases (notification_id, case_id, state, event_count) "
+            "SELECT CAST(? AS BIGINT), id, state, event_count FROM cases WHERE id = ?")
+        .bind(1, id)
+        .bind(2, case_id)
+        .execute();
+    // The history row of the change (none for a case that is notified or closed already).
+    conn_
+        ->prepare(
+            "INSERT INTO case_history (case_id, from_state, to_state, time, reason) "
+            "SELECT id, state, CASE WHEN state = 'escalated' THEN 'escalated' ELSE 'notified' END, "
+            "CAST(? AS BIGINT), CASE WHEN state = 'escalated' THEN CAST(? AS TEXT) ELSE CAST(? AS TEXT) END "
+            "FROM cases WHERE id = ? AND state IN ('open', 'resolved', 'escalated')")
+        .bind(1, time)
+        .bind_ref(2, escalated_reason)
+        .bind_ref(3, reason)
+        .bind(4, case_id)
+        .execute();
+    // One write of the case: the notification fields and the new state (the right-hand sides see
+    // the row as it was).
+    conn_
+        ->prepare(
+            "UPDATE cases SET notifications = notifications + 1, last_notified = ?, notified_event_count = "
+            "event_count, state = CASE WHEN state IN ('open', 'resolved') THEN 'notified' ELSE state END, "
+            "notified_state = CASE WHEN state IN ('open', 'resolved') THEN 'notified' ELSE state END, updated = ? "
+            "WHERE id = ?")
+        .bind(1, time)
+        .bind(2, time)
         .bind(3, case_id)
         .execute();
   }

@@ -1022,38 +1022,49 @@ std::int64_t Store::add_notification(const Notification& n) {
 std::int64_t Store::add_letter(const Notification& n, std::string_view reason, std::string_view escalated_reason) {
   const std::int64_t id = insert_notification(n);
   const std::int64_t time = n.time.micros();
+  // Plain one-row statements: an INSERT .. SELECT makes SQLite open a statement journal, and a
+  // constant IN list builds a temporary index, each per execution.
+  const bool sqlite = conn_->backend() == "sqlite";
   for (auto case_id : n.case_ids) {
-    // The case's state and event count as the letter describes them (before the change below).
-    conn_
-        ->prepare(
-            "INSERT INTO notification_cases (notification_id, case_id, state, event_count) "
-            "SELECT CAST(? AS BIGINT), id, state, event_count FROM cases WHERE id = ?")
+    // The case's state as it is inside this transaction (SQLite: the writer since the insert above;
+    // PostgreSQL: the row locked until the commit, so nobody changes it between this read and the update).
+    auto& read = conn_->prepare(sqlite ? "SELECT state, event_count FROM cases WHERE id = ?"
+                                       : "SELECT state, event_count FROM cases WHERE id = ? FOR UPDATE");
+    read.bind(1, case_id);
+    if (!read.step()) continue;
+    const cases::CaseState from = state_of(read.get_text(0));
+    const std::int64_t event_count = read.get_int(1);
+    read.execute();
+    const std::string_view from_name = cases::to_string(from);
+    // What the letter described: the state before the letter.
+    conn_->prepare("INSERT INTO notification_cases (notification_id, case_id, state, event_count) VALUES (?, ?, ?, ?)")
         .bind(1, id)
         .bind(2, case_id)
+        .bind_ref(3, from_name)
+        .bind(4, event_count)
         .execute();
-    // The history row of the change (none for a case that is notified or closed already).
+    cases::CaseState to = from;
+    if (from == cases::CaseState::kOpen || from == cases::CaseState::kResolved) to = cases::CaseState::kNotified;
+    if (to != from || from == cases::CaseState::kEscalated) {
+      conn_->prepare("INSERT INTO case_history (case_id, from_state, to_state, time, reason) VALUES (?, ?, ?, ?, ?)")
+          .bind(1, case_id)
+          .bind_ref(2, from_name)
+          .bind_ref(3, cases::to_string(to))
+          .bind(4, time)
+          .bind_ref(5, to != from ? reason : escalated_reason)
+          .execute();
+    }
+    const std::string_view to_name = cases::to_string(to);
     conn_
         ->prepare(
-            "INSERT INTO case_history (case_id, from_state, to_state, time, reason) "
-            "SELECT id, state, CASE WHEN state = 'escalated' THEN 'escalated' ELSE 'notified' END, "
-            "CAST(? AS BIGINT), CASE WHEN state = 'escalated' THEN CAST(? AS TEXT) ELSE CAST(? AS TEXT) END "
-            "FROM cases WHERE id = ? AND state IN ('open', 'resolved', 'escalated')")
-        .bind(1, time)
-        .bind_ref(2, escalated_reason)
-        .bind_ref(3, reason)
-        .bind(4, case_id)
-        .execute();
-    // One write of the case: the notification fields and the new state (the right-hand sides see
-    // the row as it was).
-    conn_
-        ->prepare(
-            "UPDATE cases SET notifications = notifications + 1, last_notified = ?, notified_event_count = "
-            "event_count, state = CASE WHEN state IN ('open', 'resolved') THEN 'notified' ELSE state END, "
-            "notified_state = CASE WHEN state IN ('open', 'resolved') THEN 'notified' ELSE state END, updated = ? "
-            "WHERE id = ?")
-        .bind(1, time)
+            "UPDATE cases SET state = ?, notifications = notifications + 1, last_notified = ?, "
+            "notified_event_count = ?, notified_state = ?, updated = ? WHERE id = ?")
+        .bind_ref(1, to_name)
         .bind(2, time)
-        .bind(3, case_id)
+        .bind(3, event_count)
+        .bind_ref(4, to_name)
+        .bind(5, time)
+        .bind(6, case_id)
         .execute();
   }
   return id;

@@ -244,11 +244,11 @@ class Store {
   // (read from the cases table), and bumps the case's notification fields. Returns the new id.
   // Leaves the case states alone: a letter's state changes are add_letter's (cases::CaseBook::record_letter).
   std::int64_t add_notification(const Notification& n);
-  // What a letter does to its cases (cases::CaseBook::record_letter's rule, done here in SQL so a
-  // letter costs a few statements per case and no read of the case): add_notification, and in the
-  // same statements each kOpen/kResolved case moves to kNotified with a history row `reason`
-  // (notified_state kNotified), and a kEscalated case stays with a history row `escalated_reason`.
-  // Other states get the notification fields only. Returns the new notification id.
+  // What a letter does to its cases (cases::CaseBook::record_letter's rule, applied here so a letter
+  // costs one read of two columns and two or three one-row writes per case): add_notification, and
+  // each kOpen/kResolved case moves to kNotified (notified_state too) with a history row `reason`;
+  // a kEscalated case stays with a history row `escalated_reason`; other states get the
+  // notification fields only. Returns the new notification id.
   std::int64_t add_letter(const Notification& n, std::string_view reason, std::string_view escalated_reason);
   std::optional<CaseNotification> last_notification(std::int64_t case_id);
   std::vector<Notification> notifications(std::string_view customer_id = {});

@@ -375,23 +375,12 @@ void CaseBook::flush() {
 std::int64_t CaseBook::record_letter(const store::Notification& letter) {
   flush();
   forget();
-  auto id = store_.add_notification(letter);
-  for (auto case_id : letter.case_ids) {
-    auto c = store_.get_case(case_id);
-    if (!c) continue;
-    if (c->state == CaseState::kOpen || c->state == CaseState::kResolved) {
-      store_.add_transition({c->id, c->state, CaseState::kNotified, letter.time,
-                             "letter " + letter.message_id + " to " + letter.customer_id});
-      c->state = CaseState::kNotified;
-      c->notified_state = CaseState::kNotified;
-      c->updated = letter.time;
-      store_.update_case(*c);
-    } else if (c->state == CaseState::kEscalated) {
-      store_.add_transition({c->id, c->state, CaseState::kEscalated, letter.time,
-                             "escalation letter " + letter.message_id + " to " + letter.customer_id});
-    }
-  }
-  return id;
+  // kOpen/kResolved -> kNotified, kEscalated stays (noted in history): applied by the store in the
+  // letter's own statements, from the case rows as they are inside this transaction.
+  std::string reason;
+  reason.reserve(16 + letter.message_id.size() + letter.customer_id.size());
+  reason.append("letter ").append(letter.message_id).append(" to ").append(letter.customer_id);
+  return store_.add_letter(letter, reason, "escalation " + reason);
 }
 
 void CaseBook::resolve(std::int64_t case_id, std::string_view reason, core::Timestamp now) {

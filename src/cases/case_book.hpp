@@ -47,7 +47,7 @@ class CaseBook {
   // Writes the cases (and their transitions) touched since the last flush.
   void flush();
 
-  // A letter about these cases was written: stores the notification (store::add_notification) and
+  // A letter about these cases was written: stores the notification (store::Store::add_letter) and
   // moves each case to kNotified. Returns the notification id.
   std::int64_t record_letter(const store::Notification& letter);
   void resolve(std::int64_t case_id, std::string_view reason, core::Timestamp now);

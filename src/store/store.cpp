@@ -1005,7 +1005,7 @@ std::vector<cases::Transition> Store::case_history(std::int64_t case_id) {
 }
 
 // ---- notifications ----
-std::int64_t Store::add_notification(const Notification& n) {
+std::int64_t Store::insert_notification(const Notification& n) {
   // notify records a letter per customer: SQLite reports the row id without a RETURNING result set.
   const bool sqlite = conn_->backend() == "sqlite";
   auto& st = conn_->prepare(sqlite ? "INSERT INTO notifications (customer_id, time, message_id, path, language) VALUES "
@@ -1013,15 +1013,18 @@ std::int64_t Store::add_notification(const Notification& n) {
                                    : "INSERT INTO notifications (customer_id, time, message_id, path, language) VALUES "
                                      "(?, ?, ?, ?, ?) RETURNING id");
   st.bind(1, n.customer_id).bind(2, n.time.micros()).bind(3, n.message_id).bind(4, n.path).bind(5, n.language);
-  std::int64_t id = 0;
   if (sqlite) {
     st.execute();
-    id = st.last_insert_id();
-  } else {
-    if (!st.step()) throw SqlError("insert notification returned no id");
-    id = st.get_int(0);
-    st.execute();
+    return st.last_insert_id();
   }
+  if (!st.step()) throw SqlError("insert notification returned no id");
+  const std::int64_t id = st.get_int(0);
+  st.execute();
+  return id;
+}
+
+std::int64_t Store::add_notification(const Notification& n) {
+  const std::int64_t id = insert_notification(n);
   for (auto case_id : n.case_ids) {
     conn_
         ->prepare(
@@ -1037,6 +1040,57 @@ std::int64_t Store::add_notification(const Notification& n) {
         .bind(1, n.time.micros())
         .bind(2, n.time.micros())
         .bind(3, case_id)
+        .execute();
+  }
+  return id;
+}
+
+std::int64_t Store::add_letter(const Notification& n, std::string_view reason, std::string_view escalated_reason) {
+  const std::int64_t id = insert_notification(n);
+  const std::int64_t time = n.time.micros();
+  // Plain one-row statements: an INSERT .. SELECT makes SQLite open a statement journal, and a
+  // constant IN list builds a temporary index, each per execution.
+  const bool sqlite = conn_->backend() == "sqlite";
+  for (auto case_id : n.case_ids) {
+    // The case's state as it is inside this transaction (SQLite: the writer since the insert above;
+    // PostgreSQL: the row locked until the commit, so nobody changes it between this read and the update).
+    auto& read = conn_->prepare(sqlite ? "SELECT state, event_count FROM cases WHERE id = ?"
+                                       : "SELECT state, event_count FROM cases WHERE id = ? FOR UPDATE");
+    read.bind(1, case_id);
+    if (!read.step()) continue;
+    const cases::CaseState from = state_of(read.get_text(0));
+    const std::int64_t event_count = read.get_int(1);
+    read.execute();
+    const std::string_view from_name = cases::to_string(from);
+    // What the letter described: the state before the letter.
+    conn_->prepare("INSERT INTO notification_cases (notification_id, case_id, state, event_count) VALUES (?, ?, ?, ?)")
+        .bind(1, id)
+        .bind(2, case_id)
+        .bind_ref(3, from_name)
+        .bind(4, event_count)
+        .execute();
+    cases::CaseState to = from;
+    if (from == cases::CaseState::kOpen || from == cases::CaseState::kResolved) to = cases::CaseState::kNotified;
+    if (to != from || from == cases::CaseState::kEscalated) {
+      conn_->prepare("INSERT INTO case_history (case_id, from_state, to_state, time, reason) VALUES (?, ?, ?, ?, ?)")
+          .bind(1, case_id)
+          .bind_ref(2, from_name)
+          .bind_ref(3, cases::to_string(to))
+          .bind(4, time)
+          .bind_ref(5, to != from ? reason : escalated_reason)
+          .execute();
+    }
+    const std::string_view to_name = cases::to_string(to);
+    conn_
+        ->prepare(
+            "UPDATE cases SET state = ?, notifications = notifications + 1, last_notified = ?, "
+            "notified_event_count = ?, notified_state = ?, updated = ? WHERE id = ?")
+        .bind_ref(1, to_name)
+        .bind(2, time)
+        .bind(3, event_count)
+        .bind_ref(4, to_name)
+        .bind(5, time)
+        .bind(6, case_id)
         .execute();
   }
   return id;

@@ -244,8 +244,14 @@ class Store {
   // ---- notifications (letters sent) ----
   // Stores the letter and, for each case id, the case's state and event count at this moment
   // (read from the cases table), and bumps the case's notification fields. Returns the new id.
-  // The state transition to kNotified is done by cases::CaseBook::record_letter, which calls this.
+  // Leaves the case states alone: a letter's state changes are add_letter's (cases::CaseBook::record_letter).
   std::int64_t add_notification(const Notification& n);
+  // What a letter does to its cases (cases::CaseBook::record_letter's rule, applied here so a letter
+  // costs one read of two columns and two or three one-row writes per case): add_notification, and
+  // each kOpen/kResolved case moves to kNotified (notified_state too) with a history row `reason`;
+  // a kEscalated case stays with a history row `escalated_reason`; other states get the
+  // notification fields only. Returns the new notification id.
+  std::int64_t add_letter(const Notification& n, std::string_view reason, std::string_view escalated_reason);
   std::optional<CaseNotification> last_notification(std::int64_t case_id);
   std::vector<Notification> notifications(std::string_view customer_id = {});
 
@@ -256,6 +262,7 @@ class Store {
 
  private:
   void migrate();
+  std::int64_t insert_notification(const Notification& n);  // the notifications row; returns its id
   std::optional<std::int64_t> raw_prefix_id(std::string_view prefix);
   // Makes `json` the base that this report's event JSON is stored against (json_delta.hpp).
   void set_json_base(std::int64_t report_id, std::string_view json);

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "cases/case_book.hpp"
 #include "core/embedded.hpp"
 #include "pg_cluster.hpp"
 
@@ -366,6 +367,87 @@ TEST_P(StoreTest, CasesHistoryNotificationsProbes) {
   EXPECT_EQ(store_->list_cases(f).size(), 1u);
   f.classification_prefix = "malicious-code/";
   EXPECT_TRUE(store_->list_cases(f).empty());
+}
+
+// A letter through CaseBook::record_letter (Store::add_letter): the same rows on both backends, for a
+// case in every state, read back from the rows the letter wrote.
+TEST_P(StoreTest, LetterRecordsNotificationStatesAndHistory) {
+  using cases::CaseState;
+  const std::vector<CaseState> states = {CaseState::kOpen, CaseState::kResolved, CaseState::kEscalated,
+                                         CaseState::kNotified, CaseState::kClosed};
+  std::vector<std::int64_t> ids;
+  for (std::size_t i = 0; i < states.size(); ++i) {
+    cases::Case c;
+    c.customer_id = "K-1";
+    c.classification = core::Classification::of(core::IncidentType::kDdosAmplifier, "ntp-monitor");
+    c.source_ip = *core::IpAddress::parse("192.0.2." + std::to_string(10 + i));
+    c.first_seen = c.last_seen = c.created = c.updated = core::Timestamp::from_seconds(10);
+    c.event_count = static_cast<std::int64_t>(3 + i);
+    c.state = states[i];
+    c.notifications = states[i] == CaseState::kOpen ? 0 : 2;
+    if (c.notifications > 0) c.last_notified = core::Timestamp::from_seconds(5);
+    if (states[i] == CaseState::kResolved) c.resolved_at = core::Timestamp::from_seconds(8);
+    ids.push_back(store_->insert_case(c));
+  }
+  const config::Config cfg;
+  const auto when = core::Timestamp::from_seconds(20);
+  std::int64_t nid = 0;
+  {
+    auto tx = store_->transaction();
+    cases::CaseBook book(*store_, cfg);
+    nid = book.record_letter({0, "K-1", when, "<m@example.org>", "/o/new/1", "en", ids});
+    tx.commit();
+  }
+  const auto sent = store_->notifications("K-1");
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(sent[0].id, nid);
+  EXPECT_EQ(sent[0].path, "/o/new/1");
+  EXPECT_EQ(sent[0].case_ids, ids);
+  for (std::size_t i = 0; i < states.size(); ++i) {
+    SCOPED_TRACE(std::string(cases::to_string(states[i])));
+    const auto c = store_->get_case(ids[i]);
+    ASSERT_TRUE(c);
+    const bool moves = states[i] == CaseState::kOpen || states[i] == CaseState::kResolved;
+    EXPECT_EQ(c->state, moves ? CaseState::kNotified : states[i]);
+    EXPECT_EQ(c->notified_state, moves ? CaseState::kNotified : states[i]);
+    EXPECT_EQ(c->notifications, states[i] == CaseState::kOpen ? 1 : 3);
+    EXPECT_EQ(c->last_notified, when);
+    EXPECT_EQ(c->notified_event_count, static_cast<std::int64_t>(3 + i));
+    EXPECT_EQ(c->updated, when);
+    EXPECT_EQ(c->first_seen, core::Timestamp::from_seconds(10));
+    EXPECT_EQ(c->resolved_at.has_value(), states[i] == CaseState::kResolved);
+    // What the letter described: the state before the letter.
+    const auto last = store_->last_notification(ids[i]);
+    ASSERT_TRUE(last);
+    EXPECT_EQ(last->notification_id, nid);
+    EXPECT_EQ(last->state, states[i]);
+    EXPECT_EQ(last->event_count, static_cast<std::int64_t>(3 + i));
+    const auto history = store_->case_history(ids[i]);
+    if (moves) {
+      ASSERT_EQ(history.size(), 1u);
+      EXPECT_EQ(history[0].from, states[i]);
+      EXPECT_EQ(history[0].to, CaseState::kNotified);
+      EXPECT_EQ(history[0].time, when);
+      EXPECT_EQ(history[0].reason, "letter <m@example.org> to K-1");
+    } else if (states[i] == CaseState::kEscalated) {
+      ASSERT_EQ(history.size(), 1u);
+      EXPECT_EQ(history[0].from, CaseState::kEscalated);
+      EXPECT_EQ(history[0].to, CaseState::kEscalated);
+      EXPECT_EQ(history[0].reason, "escalation letter <m@example.org> to K-1");
+    } else {
+      EXPECT_TRUE(history.empty());
+    }
+  }
+  // A second letter: the open case is notified now, so no new history row for it.
+  {
+    auto tx = store_->transaction();
+    cases::CaseBook book(*store_, cfg);
+    book.record_letter({0, "K-1", core::Timestamp::from_seconds(30), "<n@example.org>", "", "en", {ids[0]}});
+    tx.commit();
+  }
+  EXPECT_EQ(store_->case_history(ids[0]).size(), 1u);
+  EXPECT_EQ(store_->get_case(ids[0])->notifications, 2);
+  EXPECT_EQ(store_->last_notification(ids[0])->state, CaseState::kNotified);
 }
 
 TEST_P(StoreTest, UndeterminedCaseWithoutIdentifierRoundTrips) {

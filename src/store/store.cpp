@@ -659,8 +659,8 @@ std::int64_t Store::count_events() {
 
 // ---- issues ----
 void Store::add_issue(std::optional<std::int64_t> report_id, const formats::ParseIssue& i) {
-  conn_
-      ->prepare(
+  // Between buffered events (ingest): on the backend's connection, so they stay buffered.
+  raw_->prepare(
           "INSERT INTO parse_issues (report_id, code, input, line, byte_offset, reason, excerpt, hint) "
           "VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
       .bind(1, report_id)

@@ -719,5 +719,31 @@ TEST_P(StoreTest, ReadsInsideTheTransactionSeeBufferedRows) {
   EXPECT_EQ(store_->list_cases().size(), 3u);
 }
 
+TEST_P(StoreTest, ABufferedRowThatFailsAbortsTheUnitOfWork) {
+  // PostgreSQL writes the history row at commit, SQLite at once: either way the transaction fails
+  // as a whole and the store stays usable.
+  {
+    auto tx = store_->transaction();
+    auto r = store_->add_report("fails", "f.csv", core::Timestamp::from_seconds(1));
+    auto e = varied_event(1);
+    ASSERT_TRUE(store_->add_event(r.id, e, e.id(), e.to_json(), *e.time_source(), "", std::nullopt));
+    EXPECT_THROW(
+        {
+          store_->add_transition(
+              {999, std::nullopt, cases::CaseState::kOpen, core::Timestamp::from_seconds(1), "no such case"});
+          tx.commit();
+        },
+        SqlError);
+  }
+  EXPECT_EQ(store_->count_events(), 0);
+  EXPECT_TRUE(store_->case_history(999).empty());
+  auto tx = store_->transaction();
+  auto r = store_->add_report("works", "w.csv", core::Timestamp::from_seconds(2));
+  auto e = varied_event(1);
+  EXPECT_TRUE(store_->add_event(r.id, e, e.id(), e.to_json(), *e.time_source(), "", std::nullopt));
+  tx.commit();
+  EXPECT_EQ(store_->count_events(), 1);
+}
+
 }  // namespace
 }  // namespace klartext::store

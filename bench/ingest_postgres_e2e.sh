@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # End to end: `klartext ingest` of a generated scan_ntpmonitor report into a throwaway PostgreSQL (Unix
 # socket, fsync off) and, for comparison, into SQLite; the same data as ingest_e2e.sh. Prints rows/s.
-# Usage: bench/ingest_postgres_e2e.sh BUILD_DIR [ROWS]   (default 100000 rows: PostgreSQL is one round trip a row)
+# Usage: bench/ingest_postgres_e2e.sh BUILD_DIR [ROWS]   (default 100000 rows)
 set -euo pipefail
 build=${1:-build/release}
 rows=${2:-100000}

@@ -8,10 +8,12 @@
 #include <cstring>
 #include <map>
 #include <set>
+#include <unordered_set>
 
 #include "core/embedded.hpp"
 #include "store/event_keys.hpp"
 #include "store/json_delta.hpp"
+#include "store/row_buffer.hpp"
 
 namespace klartext::store {
 namespace {
@@ -182,8 +184,67 @@ std::string with_limit(std::string sql, std::size_t limit) {
 
 }  // namespace
 
+namespace detail {
+
+// The rows add_event, insert_case_with_id and add_transition buffer on PostgreSQL (store.hpp).
+struct PendingWrites {
+  bool in_tx = false;          // PostgreSQL, inside a transaction: buffer
+  bool events_locked = false;  // this transaction holds the event writers' advisory lock
+  RowBuffer cases{"INSERT INTO cases (id, " + std::string(kCaseColumns.substr(4)) + ", opened_reason)", 18};
+  RowBuffer history{"INSERT INTO case_history (case_id, from_state, to_state, time, reason)", 5};
+  // The id last: the columns 1..14 are bound as in the single-row INSERT.
+  RowBuffer events{
+      "INSERT INTO events (event_id, report_id, classification, source_ip, source_port, time, severity, customer_id, "
+      "case_id, json, raw_prefix_id, raw, json_base_id, json_delta, id)",
+      15};
+  std::unordered_set<std::int64_t> case_ids;  // of the buffered cases
+  std::int64_t max_case_id = 0;
+  // Event ids reserved from the sequence and not used yet: [next_event_id, last_event_id].
+  std::int64_t next_event_id = 1;
+  std::int64_t last_event_id = 0;
+  bool any() const { return !cases.empty() || !history.empty() || !events.empty(); }
+};
+
+// The store's connection: writes the buffered rows before any statement of others runs, and ends
+// the buffering with the transaction.
+class BufferingConnection final : public Connection {
+ public:
+  BufferingConnection(std::unique_ptr<Connection> inner, Store& store) : inner_(std::move(inner)), store_(store) {}
+  Connection& inner() { return *inner_; }
+  std::string_view backend() const override { return inner_->backend(); }
+  Statement& prepare(std::string_view sql) override {
+    store_.flush_pending();
+    return inner_->prepare(sql);
+  }
+  void exec_script(std::string_view sql) override {
+    store_.flush_pending();
+    inner_->exec_script(sql);
+  }
+  void begin() override {
+    inner_->begin();
+    store_.pending_->in_tx = inner_->backend() == "postgres";
+  }
+  void commit() override {
+    store_.end_pending(true);
+    inner_->commit();
+  }
+  void rollback() override {
+    store_.end_pending(false);
+    inner_->rollback();
+  }
+
+ private:
+  std::unique_ptr<Connection> inner_;
+  Store& store_;
+};
+
+}  // namespace detail
+
 Store::Store(std::unique_ptr<Connection> connection)
-    : conn_(std::move(connection)), keys_(std::make_unique<detail::EventKeys>()) {
+    : pending_(std::make_unique<detail::PendingWrites>()), keys_(std::make_unique<detail::EventKeys>()) {
+  auto wrapped = std::make_unique<detail::BufferingConnection>(std::move(connection), *this);
+  raw_ = &wrapped->inner();
+  conn_ = std::move(wrapped);
   migrate();
 }
 Store::~Store() = default;
@@ -377,17 +438,17 @@ bool Store::claim_event(std::string_view event_id, core::Timestamp time) {
   if ((k.synced_id < 0 || k.sync_needed) && backend() == "postgres") {
     // Writers take turns per transaction, as SQLite's BEGIN IMMEDIATE makes them: the keys read
     // below then include every committed event, and nobody adds one until this commit.
-    conn_->prepare("SELECT pg_advisory_xact_lock(" + std::string(kEventKeysLock) + ")").execute();
+    raw_->prepare("SELECT pg_advisory_xact_lock(" + std::string(kEventKeysLock) + ")").execute();
   }
   if (k.synced_id < 0) {
     // First use: days loaded from now on are read whole; later rows arrive through the sync below.
-    auto& st = conn_->prepare("SELECT COALESCE(MAX(id), 0) FROM event_keys");
+    auto& st = raw_->prepare("SELECT COALESCE(MAX(id), 0) FROM event_keys");
     k.synced_id = st.step() ? st.get_int(0) : 0;
     st.execute();
     k.sync_needed = false;
   } else if (k.sync_needed) {
     k.sync_needed = false;
-    auto& st = conn_->prepare("SELECT id, day, keys FROM event_keys WHERE id > ? ORDER BY id");
+    auto& st = raw_->prepare("SELECT id, day, keys FROM event_keys WHERE id > ? ORDER BY id");
     st.bind(1, k.synced_id);
     while (st.step()) {
       k.synced_id = st.get_int(0);
@@ -399,7 +460,7 @@ bool Store::claim_event(std::string_view event_id, core::Timestamp time) {
   auto [it, fresh] = k.days.try_emplace(d);
   auto& day = it->second;
   if (fresh) {
-    auto& st = conn_->prepare("SELECT keys FROM event_keys WHERE day = ? AND id <= ?");
+    auto& st = raw_->prepare("SELECT keys FROM event_keys WHERE day = ? AND id <= ?");
     st.bind(1, d).bind(2, k.synced_id);
     while (st.step()) detail::EventKeys::merge_blob(day.keys, st.get_blob(0));
   }
@@ -412,7 +473,7 @@ bool Store::claim_event(std::string_view event_id, core::Timestamp time) {
 void Store::insert_event_keys(std::int64_t day, const std::vector<std::uint64_t>& keys) {
   std::string blob;
   detail::EventKeys::append_blob(blob, keys);
-  conn_->prepare("INSERT INTO event_keys (day, keys) VALUES (?, ?)").bind(1, day).bind_blob(2, blob).execute();
+  raw_->prepare("INSERT INTO event_keys (day, keys) VALUES (?, ?)").bind(1, day).bind_blob(2, blob).execute();
 }
 
 void Store::write_event_keys() {
@@ -438,14 +499,14 @@ void Store::set_json_base(std::int64_t report_id, std::string_view json) {
   json_base_text_.assign(json);
   if (!detail::split_members(json_base_text_, json_base_members_)) return;  // stored whole
   auto sha = core::sha256_hex(json_base_text_);
-  auto& find = conn_->prepare("SELECT id FROM event_json_bases WHERE sha256 = ?");
+  auto& find = raw_->prepare("SELECT id FROM event_json_bases WHERE sha256 = ?");
   find.bind(1, sha);
   if (find.step()) {
     json_base_id_ = find.get_int(0);
     find.execute();
     return;
   }
-  auto& ins = conn_->prepare("INSERT INTO event_json_bases (sha256, json) VALUES (?, ?) RETURNING id");
+  auto& ins = raw_->prepare("INSERT INTO event_json_bases (sha256, json) VALUES (?, ?) RETURNING id");
   ins.bind(1, sha).bind(2, json_base_text_);
   if (!ins.step()) throw SqlError("insert event JSON base returned no id");
   json_base_id_ = ins.get_int(0);
@@ -455,14 +516,14 @@ void Store::set_json_base(std::int64_t report_id, std::string_view json) {
 std::optional<std::int64_t> Store::raw_prefix_id(std::string_view prefix) {
   if (!prefix_.empty() && prefix == prefix_) return prefix_id_;
   auto sha = core::sha256_hex(prefix);
-  auto& find = conn_->prepare("SELECT id FROM event_raw_prefixes WHERE sha256 = ?");
+  auto& find = raw_->prepare("SELECT id FROM event_raw_prefixes WHERE sha256 = ?");
   find.bind(1, sha);
   std::int64_t id = 0;
   if (find.step()) {
     id = find.get_int(0);
     find.execute();
   } else {
-    auto& ins = conn_->prepare("INSERT INTO event_raw_prefixes (sha256, bytes) VALUES (?, ?) RETURNING id");
+    auto& ins = raw_->prepare("INSERT INTO event_raw_prefixes (sha256, bytes) VALUES (?, ?) RETURNING id");
     ins.bind(1, sha).bind_blob(2, prefix);
     if (!ins.step()) throw SqlError("insert event prefix returned no id");
     id = ins.get_int(0);
@@ -484,8 +545,13 @@ std::optional<std::int64_t> Store::add_event(std::int64_t report_id, const core:
       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
   static const std::string kInsertReturning = std::string(kInsert) + " RETURNING id";
   const bool sqlite = conn_->backend() == "sqlite";
-  auto& st = conn_->prepare(sqlite ? kInsert : std::string_view(kInsertReturning));
   if (!claim_event(event_id, time)) return std::nullopt;
+  // PostgreSQL in a transaction: the row is buffered, with an id reserved from the sequence.
+  const bool buffered = buffering();
+  const std::int64_t buffered_id = buffered ? reserve_event_id() : 0;
+  auto& st =
+      buffered ? pending_->events.add_row() : raw_->prepare(sqlite ? kInsert : std::string_view(kInsertReturning));
+  if (buffered) st.bind(15, buffered_id);
   thread_local std::string cls, ip, compact, delta;
   cls.clear();
   const auto& c = event.classification();
@@ -546,6 +612,10 @@ std::optional<std::int64_t> Store::add_event(std::int64_t report_id, const core:
   } else {
     st.bind_ref(10, stored).bind_null(13).bind_null(14);
   }
+  if (buffered) {
+    if (pending_->events.rows() >= detail::RowBuffer::kMaxRows) pending_->events.write(*raw_);
+    return buffered_id;
+  }
   if (sqlite) {
     st.execute();
     return st.last_insert_id();
@@ -589,8 +659,8 @@ std::int64_t Store::count_events() {
 
 // ---- issues ----
 void Store::add_issue(std::optional<std::int64_t> report_id, const formats::ParseIssue& i) {
-  conn_
-      ->prepare(
+  // Between buffered events (ingest): on the backend's connection, so they stay buffered.
+  raw_->prepare(
           "INSERT INTO parse_issues (report_id, code, input, line, byte_offset, reason, excerpt, hint) "
           "VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
       .bind(1, report_id)
@@ -790,6 +860,10 @@ std::int64_t Store::count_sessions() {
 
 // ---- cases ----
 namespace {
+// Keeps the cases id sequence ahead of ids written explicitly (a serial column's sequence does not see them).
+constexpr const char* kCaseSequencePast =
+    "SELECT setval(pg_get_serial_sequence('cases', 'id'), GREATEST(?, nextval(pg_get_serial_sequence('cases', 'id'))))";
+
 // Binds every column of a case but its id, in kCaseColumns order, from parameter `first` on.
 // Text is bound by reference (to `c` and to buffers reused per call): run the statement before the
 // next bind_case.
@@ -839,26 +913,94 @@ std::int64_t Store::insert_case(const cases::Case& c) {
 }
 
 void Store::insert_case_with_id(const cases::Case& c, std::string_view opened_reason) {
-  auto& st = conn_->prepare(
+  auto bind_opened = [&](Statement& st) -> Statement& {
+    return opened_reason.empty() ? st.bind_null(18) : st.bind_ref(18, opened_reason);
+  };
+  if (buffering()) {
+    auto& p = *pending_;
+    auto& row = p.cases.add_row();
+    row.bind(1, c.id);
+    bind_case(row, 2, c);
+    bind_opened(row);
+    p.case_ids.insert(c.id);
+    p.max_case_id = std::max(p.max_case_id, c.id);
+    if (p.cases.rows() >= detail::RowBuffer::kMaxRows) flush_cases();
+    return;
+  }
+  auto& st = raw_->prepare(
       "INSERT INTO cases (id, customer_id, classification, source_ip, state, event_count, first_seen, last_seen, "
       "severity, source_port, created, updated, notifications, last_notified, notified_event_count, notified_state, "
       "resolved_at, opened_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   st.bind(1, c.id);
   bind_case(st, 2, c);
-  if (opened_reason.empty()) {
-    st.bind_null(18);
-  } else {
-    st.bind_ref(18, opened_reason);
-  }
-  st.execute();
+  bind_opened(st).execute();
   if (backend() == "postgres") {
-    // A serial column's sequence does not see explicit ids: keep it ahead of them.
-    conn_
-        ->prepare(
-            "SELECT setval(pg_get_serial_sequence('cases', 'id'), "
-            "GREATEST(?, nextval(pg_get_serial_sequence('cases', 'id'))))")
-        .bind(1, c.id)
-        .execute();
+    raw_->prepare(kCaseSequencePast).bind(1, c.id).execute();
+  }
+}
+
+bool Store::buffering() const {
+  return pending_->in_tx;
+}
+
+std::int64_t Store::reserve_event_id() {
+  auto& p = *pending_;
+  if (p.next_event_id > p.last_event_id) {
+    // Nobody else takes event ids until this transaction ends: writers hold this lock (claim_event).
+    if (!p.events_locked) {
+      raw_->prepare("SELECT pg_advisory_xact_lock(" + std::string(kEventKeysLock) + ")").execute();
+      p.events_locked = true;
+    }
+    constexpr auto kBlock = static_cast<std::int64_t>(detail::RowBuffer::kMaxRows);
+    auto& st = raw_->prepare(
+        "SELECT setval(pg_get_serial_sequence('events', 'id'), nextval(pg_get_serial_sequence('events', 'id')) + ?)");
+    st.bind(1, kBlock - 1);
+    if (!st.step()) throw SqlError("reserving event ids returned nothing");
+    p.last_event_id = st.get_int(0);
+    st.execute();
+    p.next_event_id = p.last_event_id - kBlock + 1;
+  }
+  return p.next_event_id++;
+}
+
+void Store::flush_cases() {
+  auto& p = *pending_;
+  if (p.cases.empty()) return;
+  p.cases.write(*raw_);
+  raw_->prepare(kCaseSequencePast).bind(1, p.max_case_id).execute();
+  p.case_ids.clear();
+}
+
+void Store::flush_pending() {
+  auto& p = *pending_;
+  if (!p.any()) return;
+  // Cases first: history rows refer to them.
+  flush_cases();
+  p.history.write(*raw_);
+  p.events.write(*raw_);
+}
+
+void Store::end_pending(bool commit) {
+  auto& p = *pending_;
+  struct Reset {
+    detail::PendingWrites& p;
+    ~Reset() {
+      p.cases.clear();
+      p.history.clear();
+      p.events.clear();
+      p.case_ids.clear();
+      p.max_case_id = 0;
+      p.next_event_id = 1;
+      p.last_event_id = 0;
+      p.events_locked = false;
+      p.in_tx = false;
+    }
+  } reset{p};
+  if (!commit || !p.in_tx) return;
+  flush_pending();
+  if (p.next_event_id <= p.last_event_id) {
+    // Give the unused reserved ids back (still under the lock), so ids stay dense as with nextval per row.
+    raw_->prepare("SELECT setval(pg_get_serial_sequence('events', 'id'), ?)").bind(1, p.next_event_id - 1).execute();
   }
 }
 
@@ -868,11 +1010,14 @@ std::int64_t Store::max_case_id() {
 }
 
 void Store::update_case_events(const cases::Case& c, bool with_state) {
+  // Called per case by CaseBook::flush between its inserts: writes the buffered cases only when
+  // this one is among them.
+  if (pending_->case_ids.count(c.id) != 0) flush_cases();
   auto& st =
-      conn_->prepare(with_state ? "UPDATE cases SET event_count = ?, first_seen = ?, last_seen = ?, severity = ?, "
-                                  "source_port = ?, updated = ?, state = ? WHERE id = ?"
-                                : "UPDATE cases SET event_count = ?, first_seen = ?, last_seen = ?, severity = ?, "
-                                  "source_port = ?, updated = ? WHERE id = ?");
+      raw_->prepare(with_state ? "UPDATE cases SET event_count = ?, first_seen = ?, last_seen = ?, severity = ?, "
+                                 "source_port = ?, updated = ?, state = ? WHERE id = ?"
+                               : "UPDATE cases SET event_count = ?, first_seen = ?, last_seen = ?, severity = ?, "
+                                 "source_port = ?, updated = ? WHERE id = ?");
   st.bind(1, c.event_count)
       .bind(2, c.first_seen.micros())
       .bind(3, c.last_seen.micros())
@@ -972,15 +1117,25 @@ std::vector<cases::Case> Store::list_cases(const CaseFilter& f) {
 }
 
 void Store::add_transition(const cases::Transition& t) {
-  auto& st =
-      conn_->prepare("INSERT INTO case_history (case_id, from_state, to_state, time, reason) VALUES (?, ?, ?, ?, ?)");
+  const bool buffered = buffering();
+  auto& st = buffered
+                 ? pending_->history.add_row()
+                 : raw_->prepare(
+                       "INSERT INTO case_history (case_id, from_state, to_state, time, reason) VALUES (?, ?, ?, ?, "
+                       "?)");
   st.bind(1, t.case_id);
   if (t.from) {
     st.bind(2, cases::to_string(*t.from));
   } else {
     st.bind_null(2);
   }
-  st.bind(3, cases::to_string(t.to)).bind(4, t.time.micros()).bind_ref(5, t.reason).execute();
+  st.bind(3, cases::to_string(t.to)).bind(4, t.time.micros()).bind_ref(5, t.reason);
+  if (!buffered) {
+    st.execute();
+  } else if (pending_->history.rows() >= detail::RowBuffer::kMaxRows) {
+    flush_cases();
+    pending_->history.write(*raw_);
+  }
 }
 
 std::vector<cases::Transition> Store::case_history(std::int64_t case_id) {

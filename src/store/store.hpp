@@ -33,7 +33,9 @@ namespace klartext::store {
 
 namespace detail {
 struct EventKeys;
-}
+struct PendingWrites;
+class BufferingConnection;
+}  // namespace detail
 
 // An input as received: the original bytes are kept so letters can attach them verbatim.
 struct Report {
@@ -151,6 +153,12 @@ class Store {
   };
   Transaction transaction() { return Transaction(*conn_, this); }
 
+  // On PostgreSQL, inside a transaction, add_event, insert_case_with_id and add_transition buffer
+  // their rows and write them as multi-row INSERTs (a round trip per 500 rows, not per row): before
+  // any other statement runs on this store's connection (reads included, so they see the rows), at
+  // commit, and when a buffer is full. A failed bulk INSERT therefore throws from that later call.
+  // A rollback drops them. SQLite writes each row at once (its per-row inserts are cheap).
+
   // Per-row foreign key checks on or off (SQLite; PostgreSQL keeps them). For a bulk writer whose
   // rows refer only to rows it wrote itself (ingest: events to their report): SQLite checks each
   // reference with a parent lookup and a statement journal per insert. Call outside a transaction.
@@ -261,8 +269,14 @@ class Store {
   std::optional<ProbeResult> latest_probe_result(std::int64_t case_id);
 
  private:
+  friend class detail::BufferingConnection;
   void migrate();
   std::int64_t insert_notification(const Notification& n);  // the notifications row; returns its id
+  bool buffering() const;
+  std::int64_t reserve_event_id();  // the next id of the block reserved from the events sequence
+  void flush_cases();               // the buffered cases (then the sequence is moved past their ids)
+  void flush_pending();             // every buffered row: cases, history, events
+  void end_pending(bool commit);    // at commit (flushes, returns unused event ids) or rollback
   std::optional<std::int64_t> raw_prefix_id(std::string_view prefix);
   // Makes `json` the base that this report's event JSON is stored against (json_delta.hpp).
   void set_json_base(std::int64_t report_id, std::string_view json);
@@ -273,7 +287,11 @@ class Store {
   void insert_event_keys(std::int64_t day, const std::vector<std::uint64_t>& keys);  // one event_keys row
   void write_event_keys();     // the keys claimed since the last commit, one event_keys row per day
   void backfill_event_keys();  // migration 4: keys of the events stored before it
+  // conn_ is the backend's connection wrapped so that any statement first writes the buffered rows;
+  // raw_ is the backend's connection itself, for the bulk paths that must not flush.
   std::unique_ptr<Connection> conn_;
+  Connection* raw_ = nullptr;
+  std::unique_ptr<detail::PendingWrites> pending_;
   std::unique_ptr<detail::EventKeys> keys_;
   // The last evidence prefix (e.g. a CSV header line) and its event_raw_prefixes id.
   std::string prefix_;

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstdio>
 #include <filesystem>
 #include <thread>
 
@@ -618,6 +619,212 @@ TEST_P(StoreTest, FailedStatementAbortsTheUnitOfWork) {
   store_->add_report("b", "b", core::Timestamp::from_seconds(1));
   tx.commit();
   EXPECT_EQ(store_->list_reports().size(), 1u);
+}
+
+// ---- PostgreSQL's buffered writes (multi-row INSERTs); the same checks hold for SQLite's per-row path ----
+
+// Event `i` of a varied set: addresses, days, ports, evidence with and without a first line.
+core::Event varied_event(int i) {
+  // Distinct address and time per i, over two days.
+  auto e = ntp_event("192.0.2.1", "2026-11-27 00:00:00");
+  char ip[48];
+  std::snprintf(ip, sizeof ip, "2001:db8::%x", static_cast<unsigned>(i + 1));
+  e.set_source_ip(*core::IpAddress::parse(ip));
+  e.set_time_source(core::Timestamp::from_seconds(1795737600 + static_cast<std::int64_t>(i) * 97));
+  e.set("extra.sequence", std::to_string(i));
+  e.raw = std::string("timestamp,ip\n") + std::to_string(i) + "," + ip;
+  // The id is a hash of the evidence: it always names i. Some without a first line.
+  if (i % 7 == 0) e.raw = "one line only " + std::to_string(i) + ", \"quoted\" \\ and \x01";
+  if (i % 5 == 0) e.set_source_port(static_cast<std::uint16_t>(1024 + i));
+  return e;
+}
+
+cases::Case numbered_case(std::int64_t id) {
+  cases::Case c;
+  c.id = id;
+  c.customer_id = "K-" + std::to_string(id % 17);
+  c.classification = core::Classification::of(core::IncidentType::kDdosAmplifier, "ntp-monitor");
+  c.source_ip = *core::IpAddress::parse("203.0.113." + std::to_string(id % 250));
+  c.first_seen = c.last_seen = c.created = c.updated = core::Timestamp::from_seconds(100 + id);
+  c.event_count = id;
+  if (id % 2 == 0) c.source_port = 123;
+  return c;
+}
+
+TEST_P(StoreTest, ManyEventsInOneTransactionReadBackExactly) {
+  // 1234 rows: two full statements of 500 and a remainder in smaller ones.
+  constexpr int kEvents = 1234;
+  std::vector<std::pair<std::int64_t, std::string>> stored;  // row id, JSON
+  std::vector<std::string> event_ids;
+  {
+    auto tx = store_->transaction();
+    auto r = store_->add_report("many", "many.csv", core::Timestamp::from_seconds(1));
+    for (int i = 0; i < kEvents; ++i) {
+      auto e = varied_event(i);
+      auto json = e.to_json();
+      std::optional<std::int64_t> case_id;
+      if (i % 4 == 1) case_id = i;
+      auto id = store_->add_event(r.id, e, e.id(), json, *e.time_source(), case_id ? "K-1" : "", case_id);
+      ASSERT_TRUE(id) << i;
+      stored.emplace_back(*id, json);
+      event_ids.push_back(e.id());
+      // A duplicate inside the same transaction is still told apart.
+      if (i % 100 == 0) {
+        EXPECT_FALSE(store_->add_event(r.id, e, e.id(), json, *e.time_source(), "", std::nullopt));
+      }
+    }
+    tx.commit();
+  }
+  EXPECT_EQ(store_->count_events(), kEvents);
+  for (std::size_t i = 0; i < stored.size(); ++i) {
+    if (i > 0) {
+      EXPECT_EQ(stored[i].first, stored[i - 1].first + 1) << "row ids are dense and in order";
+    }
+    auto row = store_->event(stored[i].first);
+    ASSERT_TRUE(row) << i;
+    EXPECT_EQ(row->json, stored[i].second) << i;
+    EXPECT_EQ(row->event_id, event_ids[i]) << i;
+    EXPECT_EQ(row->customer_id, i % 4 == 1 ? "K-1" : "") << i;
+    EXPECT_EQ(row->case_id, i % 4 == 1 ? std::optional<std::int64_t>(static_cast<std::int64_t>(i)) : std::nullopt);
+  }
+  // The ids left over from the reserved block were given back: the next event follows on.
+  auto tx = store_->transaction();
+  auto r = store_->add_report("next", "next.csv", core::Timestamp::from_seconds(2));
+  auto e = ntp_event("192.0.2.200", "2026-11-29 00:00:00");
+  EXPECT_EQ(store_->add_event(r.id, e, e.id(), e.to_json(), *e.time_source(), "", std::nullopt),
+            stored.back().first + 1);
+  tx.commit();
+}
+
+TEST_P(StoreTest, BatchBoundariesOfEventsCasesAndHistory) {
+  for (int rows : {500, 501}) {
+    SCOPED_TRACE(rows);
+    const std::int64_t first_case = store_->max_case_id() + 1;
+    const std::int64_t events_before = store_->count_events();
+    std::vector<std::int64_t> ids;
+    {
+      auto tx = store_->transaction();
+      auto r = store_->add_report("batch " + std::to_string(rows), "b.csv", core::Timestamp::from_seconds(rows));
+      for (int i = 0; i < rows; ++i) {
+        const std::int64_t case_id = first_case + i;
+        store_->insert_case_with_id(numbered_case(case_id));
+        store_->add_transition({case_id, std::nullopt, cases::CaseState::kOpen, core::Timestamp::from_seconds(i),
+                                "opened \"" + std::to_string(i) + "\""});
+        auto e = varied_event(rows * 1000 + i);
+        auto id = store_->add_event(r.id, e, e.id(), e.to_json(), *e.time_source(), "K-1", case_id);
+        ASSERT_TRUE(id);
+        ids.push_back(*id);
+      }
+      tx.commit();
+    }
+    EXPECT_EQ(store_->count_events(), events_before + rows);
+    EXPECT_EQ(store_->max_case_id(), first_case + rows - 1);
+    for (std::int64_t k : {std::int64_t{0}, std::int64_t{499}, static_cast<std::int64_t>(rows - 1)}) {
+      auto c = store_->get_case(first_case + k);
+      ASSERT_TRUE(c);
+      auto want = numbered_case(first_case + k);
+      EXPECT_EQ(c->customer_id, want.customer_id);
+      EXPECT_EQ(c->event_count, want.event_count);
+      EXPECT_EQ(c->source_port, want.source_port);
+      auto history = store_->case_history(first_case + k);
+      ASSERT_EQ(history.size(), 1u);
+      EXPECT_EQ(history[0].reason, "opened \"" + std::to_string(k) + "\"");
+      auto evidence = store_->case_events(first_case + k);
+      ASSERT_EQ(evidence.size(), 1u);
+      EXPECT_EQ(evidence[0].id, ids[static_cast<std::size_t>(k)]);
+    }
+  }
+  // A case inserted by the store's own numbering comes after the explicit ids.
+  const auto last = store_->max_case_id();
+  EXPECT_EQ(store_->insert_case(numbered_case(0)), last + 1);
+}
+
+TEST_P(StoreTest, RollbackLeavesNoBufferedRows) {
+  {
+    auto tx = store_->transaction();
+    auto r = store_->add_report("rolled back", "r.csv", core::Timestamp::from_seconds(1));
+    for (int i = 0; i < 700; ++i) {
+      auto e = varied_event(i);
+      ASSERT_TRUE(store_->add_event(r.id, e, e.id(), e.to_json(), *e.time_source(), "", std::nullopt));
+    }
+    store_->insert_case_with_id(numbered_case(1));
+    store_->add_transition({1, std::nullopt, cases::CaseState::kOpen, core::Timestamp::from_seconds(1), "x"});
+  }  // no commit
+  EXPECT_EQ(store_->count_events(), 0);
+  EXPECT_TRUE(store_->list_cases().empty());
+  EXPECT_TRUE(store_->case_history(1).empty());
+  EXPECT_TRUE(store_->list_reports().empty());
+  // The same events can be stored afterwards.
+  auto tx = store_->transaction();
+  auto r = store_->add_report("again", "r.csv", core::Timestamp::from_seconds(1));
+  auto e = varied_event(3);
+  auto id = store_->add_event(r.id, e, e.id(), e.to_json(), *e.time_source(), "", std::nullopt);
+  ASSERT_TRUE(id);
+  tx.commit();
+  EXPECT_EQ(store_->event(*id)->json, e.to_json());
+  EXPECT_EQ(store_->count_events(), 1);
+}
+
+TEST_P(StoreTest, ReadsInsideTheTransactionSeeBufferedRows) {
+  auto tx = store_->transaction();
+  auto r = store_->add_report("reads", "r.csv", core::Timestamp::from_seconds(1));
+  store_->insert_case_with_id(numbered_case(7));
+  store_->add_transition({7, std::nullopt, cases::CaseState::kOpen, core::Timestamp::from_seconds(1), "opened"});
+  auto a = varied_event(1);
+  auto b = varied_event(2);
+  auto ia = store_->add_event(r.id, a, a.id(), a.to_json(), *a.time_source(), "K-7", 7);
+  auto ib = store_->add_event(r.id, b, b.id(), b.to_json(), *b.time_source(), "", std::nullopt);
+  ASSERT_TRUE(ia && ib);
+  EXPECT_EQ(store_->event(*ia)->json, a.to_json());
+  EXPECT_EQ(store_->count_events(), 2);
+  ASSERT_EQ(store_->case_events(7).size(), 1u);
+  ASSERT_EQ(store_->unassigned_events().size(), 1u);
+  EXPECT_EQ(store_->unassigned_events()[0].json, b.to_json());
+  ASSERT_TRUE(store_->get_case(7));
+  EXPECT_EQ(store_->case_history(7).size(), 1u);
+  // An update of a case still in the buffer applies to it.
+  auto c = numbered_case(8);
+  store_->insert_case_with_id(c);
+  c.event_count = 42;
+  c.state = cases::CaseState::kEscalated;
+  store_->update_case_events(c, true);
+  EXPECT_EQ(store_->get_case(8)->event_count, 42);
+  EXPECT_EQ(store_->get_case(8)->state, cases::CaseState::kEscalated);
+  // So does a statement run directly on the connection.
+  auto c9 = numbered_case(9);
+  store_->insert_case_with_id(c9);
+  auto& st = store_->sql().prepare("SELECT COUNT(*) FROM cases");
+  ASSERT_TRUE(st.step());
+  EXPECT_EQ(st.get_int(0), 3);
+  st.execute();
+  tx.commit();
+  EXPECT_EQ(store_->list_cases().size(), 3u);
+}
+
+TEST_P(StoreTest, ABufferedRowThatFailsAbortsTheUnitOfWork) {
+  // PostgreSQL writes the history row at commit, SQLite at once: either way the transaction fails
+  // as a whole and the store stays usable.
+  {
+    auto tx = store_->transaction();
+    auto r = store_->add_report("fails", "f.csv", core::Timestamp::from_seconds(1));
+    auto e = varied_event(1);
+    ASSERT_TRUE(store_->add_event(r.id, e, e.id(), e.to_json(), *e.time_source(), "", std::nullopt));
+    EXPECT_THROW(
+        {
+          store_->add_transition(
+              {999, std::nullopt, cases::CaseState::kOpen, core::Timestamp::from_seconds(1), "no such case"});
+          tx.commit();
+        },
+        SqlError);
+  }
+  EXPECT_EQ(store_->count_events(), 0);
+  EXPECT_TRUE(store_->case_history(999).empty());
+  auto tx = store_->transaction();
+  auto r = store_->add_report("works", "w.csv", core::Timestamp::from_seconds(2));
+  auto e = varied_event(1);
+  EXPECT_TRUE(store_->add_event(r.id, e, e.id(), e.to_json(), *e.time_source(), "", std::nullopt));
+  tx.commit();
+  EXPECT_EQ(store_->count_events(), 1);
 }
 
 }  // namespace

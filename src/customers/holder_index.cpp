@@ -274,6 +274,17 @@ struct HolderIndex::Impl {
     return Holder{hit->customer, cls == 0 ? HolderKind::kSession : HolderKind::kStatic, hit->ordinal};
   }
 
+  // The run of a's length-len prefix in `tables`: a direct entry (dense session pools) or the hash
+  // slot's, which `slot` then points at; kEmpty when there is none.
+  template <class T>
+  std::uint32_t run4(const T (&tables)[33], int len, std::uint32_t a, bool sessions,
+                     const typename T::Slot*& slot) const {
+    const std::uint32_t block = len == 32 && sessions && !v4_block.empty() ? v4_block[a >> 16] : kNoBlock;
+    if (block != kNoBlock) return v4_direct[(std::size_t{block} << 16) | (a & 0xFFFF)];
+    slot = tables[len].find_slot(mask4(a, len));
+    return slot != nullptr ? slot->begin : Table<std::uint32_t>::kEmpty;
+  }
+
   // The IPv4 tables of one class, longest prefix first among the lengths in m, then length 0.
   template <class T>
   Found search4(const T (&tables)[33], std::uint32_t m, std::uint32_t a, std::int64_t t,
@@ -281,18 +292,13 @@ struct HolderIndex::Impl {
     constexpr bool kInline = std::is_same_v<T, Table<std::uint32_t, true>>;
     const HolderKind kind = sessions ? HolderKind::kSession : HolderKind::kStatic;
     auto probe = [&](int len) {
-      std::uint32_t run = Table<std::uint32_t>::kEmpty;
-      std::uint32_t block = len == 32 && sessions && !v4_block.empty() ? v4_block[a >> 16] : kNoBlock;
-      if (block != kNoBlock) {
-        run = v4_direct[(std::size_t{block} << 16) | (a & 0xFFFF)];
-      } else if (const auto* slot = tables[len].find_slot(mask4(a, len))) {
-        run = slot->begin;
-        if constexpr (kInline) {
-          if ((run >> detail::kRefShift) == 1) {  // the one span, inline (statics have no ports)
-            if (slot->from > t || slot->to <= t) return Found::kNone;
-            out = Holder{slot->customer, kind, slot->ordinal};
-            return Found::kHolder;
-          }
+      const typename T::Slot* slot = nullptr;
+      const std::uint32_t run = run4(tables, len, a, sessions, slot);
+      if constexpr (kInline) {
+        if (slot != nullptr && (run >> detail::kRefShift) == 1) {  // the one span, inline (statics have no ports)
+          if (slot->from > t || slot->to <= t) return Found::kNone;
+          out = Holder{slot->customer, kind, slot->ordinal};
+          return Found::kHolder;
         }
       }
       if (run == Table<std::uint32_t>::kEmpty) return Found::kNone;
@@ -406,14 +412,9 @@ struct HolderIndex::Impl {
   bool first_run4(const T (&tables)[33], std::uint32_t& m, std::uint32_t a, bool sessions) const {
     constexpr bool kInline = std::is_same_v<T, Table<std::uint32_t, true>>;
     auto probe = [&](int len) {
-      std::uint32_t run = Table<std::uint32_t>::kEmpty;
-      std::uint32_t block = len == 32 && sessions && !v4_block.empty() ? v4_block[a >> 16] : kNoBlock;
-      if (block != kNoBlock) {
-        run = v4_direct[(std::size_t{block} << 16) | (a & 0xFFFF)];
-      } else if (const auto* slot = tables[len].find_slot(mask4(a, len))) {
-        run = slot->begin;
-        if (kInline && (run >> detail::kRefShift) == 1) return true;
-      }
+      const typename T::Slot* slot = nullptr;
+      const std::uint32_t run = run4(tables, len, a, sessions, slot);
+      if (kInline && slot != nullptr && (run >> detail::kRefShift) == 1) return true;
       if (run == Table<std::uint32_t>::kEmpty) return false;
       prefetch_run(run);
       return true;

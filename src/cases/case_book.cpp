@@ -7,6 +7,8 @@
 #include <array>
 #include <vector>
 
+#include "core/hash.hpp"
+
 namespace klartext::cases {
 namespace {
 
@@ -63,11 +65,8 @@ struct CaseBook::Book {
   };
   // All 64 bits well mixed: the low bits pick the slot, the high 32 are the slot's tag.
   static std::uint64_t hash_of(const Key& k) {
-    std::uint64_t x = std::hash<core::IpAddress>{}(k.ip) ^
-                      ((static_cast<std::uint64_t>(k.customer) << 32 | k.cls) * 0x9E3779B97F4A7C15ULL);
-    x ^= x >> 31;
-    x *= 0xbf58476d1ce4e5b9ULL;
-    return x ^ (x >> 29);
+    return core::mix64(std::hash<core::IpAddress>{}(k.ip) ^
+                       ((static_cast<std::uint64_t>(k.customer) << 32 | k.cls) * 0x9E3779B97F4A7C15ULL));
   }
 
   std::vector<Entry> entries;  // by id
@@ -159,12 +158,7 @@ struct CaseBook::Book {
     }
     return n;
   }
-  static std::uint64_t hash_of(std::string_view s) {
-    std::uint64_t x = std::hash<std::string_view>{}(s);
-    x ^= x >> 31;
-    x *= 0xbf58476d1ce4e5b9ULL;
-    return x ^ (x >> 29);
-  }
+  static std::uint64_t hash_of(std::string_view s) { return core::mix64(std::hash<std::string_view>{}(s)); }
   void put_customer(std::uint64_t h, std::uint32_t index) {
     const std::size_t mask = customer_slots.size() - 1;
     std::size_t i = h & mask;

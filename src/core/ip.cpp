@@ -5,6 +5,8 @@
 
 #include <cstring>
 
+#include "core/hash.hpp"
+
 namespace klartext::core {
 namespace {
 
@@ -207,17 +209,10 @@ std::string IpPrefix::to_string() const {
 }  // namespace klartext::core
 
 std::size_t std::hash<klartext::core::IpAddress>::operator()(const klartext::core::IpAddress& a) const noexcept {
-  // Every input bit must reach the low bits (tables mask them): an IPv4 address sits in the top
-  // bytes of the second word, so both words go through a full 64-bit mixer (splitmix64's).
-  auto mix = [](std::uint64_t x) {
-    x ^= x >> 30;
-    x *= 0xbf58476d1ce4e5b9ULL;
-    x ^= x >> 27;
-    x *= 0x94d049bb133111ebULL;
-    return x ^ (x >> 31);
-  };
+  // Both words through the mixer: an IPv4 address sits in the top bytes of the second word, and
+  // tables mask the low bits.
   std::uint64_t hi, lo;
   std::memcpy(&hi, a.bytes().data(), 8);
   std::memcpy(&lo, a.bytes().data() + 8, 8);
-  return static_cast<std::size_t>(mix(lo ^ mix(hi)));
+  return static_cast<std::size_t>(klartext::core::mix64(lo ^ klartext::core::mix64(hi)));
 }

@@ -12,6 +12,7 @@
 #include <stdexcept>
 #include <type_traits>
 
+#include "core/hash.hpp"
 #include "store/store.hpp"
 
 namespace klartext::customers {
@@ -27,17 +28,11 @@ struct Key128 {
   auto operator<=>(const Key128&) const = default;
 };
 
-inline std::uint64_t mix(std::uint64_t h) {
-  h ^= h >> 31;
-  h *= 0xBF58476D1CE4E5B9ull;
-  h ^= h >> 29;
-  return h;
-}
 inline std::uint64_t hash_key(std::uint32_t k) {
   return (static_cast<std::uint64_t>(k) * 0x9E3779B97F4A7C15ull) >> 20;
 }
 inline std::uint64_t hash_key(const Key128& k) {
-  return mix(k.hi * 0x9E3779B97F4A7C15ull + k.lo);
+  return core::mix64(k.hi * 0x9E3779B97F4A7C15ull + k.lo);
 }
 
 inline std::uint32_t mask4(std::uint32_t a, int len) {

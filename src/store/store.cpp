@@ -97,34 +97,31 @@ constexpr std::string_view kEventSelect =
     "e.customer_id, e.case_id, e.json, e.raw, p.bytes, e.json_base_id, b.json, e.json_delta FROM events e "
     "LEFT JOIN event_raw_prefixes p ON p.id = e.raw_prefix_id LEFT JOIN event_json_bases b ON b.id = e.json_base_id";
 
-// Where the value of the top-level "raw" key starts in an event JSON written by
-// core::Event::append_json, or npos. Inside a JSON string every quote is escaped, so `,"raw":"` or
-// `{"raw":"` with bare quotes can only be the key itself.
-std::size_t raw_value_pos(std::string_view json) {
-  constexpr std::string_view kKey = "\"raw\":\"";
+// Where the value of the top-level string member `key_colon_quote` (e.g. `"raw":"`) starts in an
+// event JSON written by core::Event::append_json, or npos. Inside a JSON string every quote is
+// escaped, so the key with bare quotes after ',' or '{' can only be the member itself.
+std::size_t string_value_pos(std::string_view json, std::string_view key_colon_quote) {
   // memmem: an event JSON has a hundred quotes, which make a first-character search slow.
   for (std::size_t pos = 0; pos < json.size();) {
-    const void* hit = memmem(json.data() + pos, json.size() - pos, kKey.data(), kKey.size());
+    const void* hit = memmem(json.data() + pos, json.size() - pos, key_colon_quote.data(), key_colon_quote.size());
     if (hit == nullptr) break;
     const auto at = static_cast<std::size_t>(static_cast<const char*>(hit) - json.data());
-    if (at > 0 && (json[at - 1] == ',' || json[at - 1] == '{')) return at + kKey.size();
+    if (at > 0 && (json[at - 1] == ',' || json[at - 1] == '{')) return at + key_colon_quote.size();
     pos = at + 1;
   }
   return std::string_view::npos;
 }
 
-// The value of the top-level "event.id" member of an event JSON written by core::Event::append_json
-// (an id has no characters that need escaping), or empty.
+std::size_t raw_value_pos(std::string_view json) {
+  return string_value_pos(json, "\"raw\":\"");
+}
+
+// The value of the top-level "event.id" member (an id has no characters that need escaping), or
+// empty.
 std::string_view event_id_in_json(std::string_view json) {
-  constexpr std::string_view kKey = "\"event.id\":\"";
-  for (std::size_t pos = json.find(kKey); pos != std::string_view::npos; pos = json.find(kKey, pos + 1)) {
-    if (pos == 0 || (json[pos - 1] != ',' && json[pos - 1] != '{')) continue;
-    const std::size_t start = pos + kKey.size();
-    const std::size_t end = json.find('"', start);
-    if (end == std::string_view::npos) return {};
-    return json.substr(start, end - start);
-  }
-  return {};
+  const std::size_t start = string_value_pos(json, "\"event.id\":\"");
+  const std::size_t end = start == std::string_view::npos ? start : json.find('"', start);
+  return end == std::string_view::npos ? std::string_view() : json.substr(start, end - start);
 }
 
 EventRow read_event(const Statement& st) {

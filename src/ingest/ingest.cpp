@@ -13,12 +13,31 @@
 namespace klartext::ingest {
 namespace {
 
+// The holder index, built from the store when the first event asks for it: an ingest of inputs
+// that were all seen before (or that hold no addresses) does not read a million sessions.
+class LazyHolders {
+ public:
+  explicit LazyHolders(store::Store& store) : store_(store) {}
+  const customers::HolderIndex& get() {
+    if (!index_) {
+      index_ = customers::HolderIndex::from_store(store_);
+      spdlog::debug("holder index built sessions={} statics={} bytes={}", index_->sessions(), index_->statics(),
+                    index_->memory_bytes());
+    }
+    return *index_;
+  }
+
+ private:
+  store::Store& store_;
+  std::optional<customers::HolderIndex> index_;
+};
+
 // Stores what one input's parser emits, inside that input's transaction slices. Re-ingesting an
 // incomplete report resumes it: events are unique by id and cases count only new events, so an
 // interrupted ingest neither loses nor double-counts anything.
 class StoreSink : public formats::Sink {
  public:
-  StoreSink(store::Store& store, const customers::HolderIndex& holders, cases::CaseBook& book, std::int64_t report_id,
+  StoreSink(store::Store& store, LazyHolders& holders, cases::CaseBook& book, std::int64_t report_id,
             core::Timestamp now, std::uint64_t per_commit, std::function<void()> checkpoint)
       : store_(store),
         holders_(holders),
@@ -38,7 +57,8 @@ class StoreSink : public formats::Sink {
     core::Timestamp t = cases::event_time(e, now_);
     std::string_view customer;
     if (auto ip = e.source_ip()) {
-      if (auto h = holders_.lookup(*ip, t, e.source_port())) customer = holders_.customer_id(h->customer);
+      const auto& holders = holders_.get();
+      if (auto h = holders.lookup(*ip, t, e.source_port())) customer = holders.customer_id(h->customer);
     }
     std::optional<std::int64_t> case_id;
     if (!customer.empty()) case_id = book_.case_for(customer, e, now_);
@@ -68,7 +88,7 @@ class StoreSink : public formats::Sink {
 
  private:
   store::Store& store_;
-  const customers::HolderIndex& holders_;
+  LazyHolders& holders_;
   cases::CaseBook& book_;
   std::int64_t report_id_;
   core::Timestamp now_;
@@ -104,9 +124,7 @@ void Counts::add(const Counts& o) {
 
 Result ingest(store::Store& store, const config::Config& cfg, const intake::SourceSpec& sources, const Options& options,
               std::ostream* out, std::ostream& errors) {
-  auto holders = customers::HolderIndex::from_store(store);
-  spdlog::debug("holder index built sessions={} statics={} bytes={}", holders.sessions(), holders.statics(),
-                holders.memory_bytes());
+  LazyHolders holders(store);
   cases::CaseBook book(store, cfg);
   auto parse = options.parse;
   if (parse.data_dir.empty()) parse.data_dir = cfg.data_dir;

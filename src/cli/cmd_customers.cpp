@@ -58,6 +58,13 @@ void run_import(const CustomersArgs& args) {
   run(args.radius, customers::import_radius_detail, "RADIUS records");
   std::cout << "customers: " << store->list_customers().size() << " customers, " << store->list_assignments().size()
             << " static assignments, " << store->count_sessions() << " sessions in the store\n";
+  // The holder index for the next ingest, built now and saved with the data (from_store keeps it
+  // when the data has not changed since).
+  auto tx = store->transaction();
+  auto index = customers::HolderIndex::from_store(*store);
+  tx.commit();
+  std::cout << "customers: holder index of " << index.sessions() << " sessions and " << index.statics()
+            << " static assignments saved (" << (index.memory_bytes() >> 20) << " MB)\n";
   if (issues > 0) std::cout << "customers: " << issues << " issues (see above)\n";
 }
 

@@ -1,7 +1,9 @@
 // The holder index: per-prefix-length hash tables over runs of time spans (rules in holder_index.hpp).
 #include "customers/holder_index.hpp"
 
+#include <spdlog/spdlog.h>
 #include <sys/mman.h>
+#include <xxhash.h>
 
 #include <algorithm>
 #include <array>
@@ -18,6 +20,9 @@
 namespace klartext::customers {
 
 namespace {
+
+// An image larger than this is not saved (SQLite and PostgreSQL values stop at 1 GB).
+constexpr std::size_t kMaxSnapshotBytes = std::size_t{768} << 20;
 
 constexpr std::int64_t kMinTime = std::numeric_limits<std::int64_t>::min();
 constexpr std::int64_t kMaxTime = std::numeric_limits<std::int64_t>::max();
@@ -720,15 +725,231 @@ HolderIndex::HolderIndex(HolderIndex&&) noexcept = default;
 HolderIndex& HolderIndex::operator=(HolderIndex&&) noexcept = default;
 
 HolderIndex HolderIndex::from_store(store::Store& store) {
+  auto snapshot = store.holder_snapshot();
+  if (snapshot.image) {
+    if (auto index = deserialize(*snapshot.image)) return std::move(*index);
+    spdlog::warn("holder snapshot not usable, building the index from the tables bytes={}", snapshot.image->size());
+  }
   Builder b;
   auto statics = store.list_assignments();
   b.reserve(statics.size() + static_cast<std::size_t>(store.count_sessions()));
-  for (const auto& a : statics) b.add_static(a);
+  // Every kCheckEvery-th entry (and the first) becomes a check of the saved image: its own start.
+  constexpr std::size_t kCheckEvery = 4096;
+  std::vector<HolderQuery> checks;
+  std::size_t n = 0;
+  auto check = [&](const core::IpPrefix& p, std::optional<core::Timestamp> t, std::optional<std::uint16_t> port) {
+    if (n++ % kCheckEvery == 0) checks.push_back({p.network(), t.value_or(core::Timestamp{}), port});
+  };
+  for (const auto& a : statics) {
+    b.add_static(a);
+    check(a.prefix, a.valid_from, std::nullopt);
+  }
   store.for_each_session_view([&](const store::Store::SessionView& s) {
-    if (auto p = core::IpPrefix::parse(s.prefix))
+    if (auto p = core::IpPrefix::parse(s.prefix)) {
       b.add_session(s.customer_id, *p, s.port_from, s.port_to, s.start, s.stop);
+      check(*p, s.start, s.port_from);
+    }
   });
-  return b.build();
+  auto index = b.build();
+  if (store.in_transaction() && index.sessions() + index.statics() > 0) {
+    auto image = index.serialize(checks);
+    if (image.size() <= kMaxSnapshotBytes) {
+      store.save_holder_snapshot(snapshot.generation, image);
+    } else {
+      spdlog::warn("holder snapshot too large, not saved bytes={} limit={}", image.size(), kMaxSnapshotBytes);
+    }
+  }
+  return index;
+}
+
+namespace {
+
+// The image: kSnapshotMagic, the layout word, then the arrays (each its element count and raw
+// bytes), the customer ids, the checks with their answers, and an XXH3 checksum of all before it.
+// Bump kSnapshotVersion whenever Impl's arrays or their meaning change.
+constexpr std::string_view kSnapshotMagic = "klartext-holder-index";
+constexpr std::uint64_t kSnapshotVersion = 1;
+constexpr std::uint64_t kLayout = kSnapshotVersion << 48 | sizeof(Span) << 32 |
+                                  sizeof(Table<std::uint32_t>::Slot) << 24 |
+                                  sizeof(Table<std::uint32_t, true>::Slot) << 16 | sizeof(Table<Key128>::Slot) << 8 |
+                                  static_cast<std::uint64_t>(detail::kRefShift);
+
+class ImageWriter {
+ public:
+  void u64(std::uint64_t v) { out.append(reinterpret_cast<const char*>(&v), sizeof v); }
+  template <class V>
+  void array(const V& v) {
+    static_assert(std::is_trivially_copyable_v<typename V::value_type>);
+    u64(v.size());
+    if (!v.empty()) out.append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(typename V::value_type));
+  }
+  template <class T>
+  void table(const T& t) {
+    u64(t.mask);
+    array(t.slots);
+    u64(t.filter_mask);
+    array(t.filter);
+  }
+  std::string out;
+};
+
+class ImageReader {
+ public:
+  explicit ImageReader(std::string_view in) : in_(in) {}
+  bool ok() const { return ok_; }
+  bool at_end() const { return pos_ == in_.size(); }
+  std::uint64_t u64() {
+    std::uint64_t v = 0;
+    if (in_.size() - pos_ < sizeof v) {
+      ok_ = false;
+      return 0;
+    }
+    std::memcpy(&v, in_.data() + pos_, sizeof v);
+    pos_ += sizeof v;
+    return v;
+  }
+  template <class V>
+  void array(V& v) {
+    using T = typename V::value_type;
+    std::uint64_t n = u64();
+    if (!ok_ || n > (in_.size() - pos_) / sizeof(T)) {
+      ok_ = false;
+      return;
+    }
+    v.resize(n);
+    if (n != 0) std::memcpy(v.data(), in_.data() + pos_, n * sizeof(T));
+    pos_ += n * sizeof(T);
+  }
+  template <class T>
+  void table(T& t) {
+    t.mask = u64();
+    array(t.slots);
+    t.filter_mask = u64();
+    array(t.filter);
+    // The shapes lookups rely on: a power-of-two table with its mask, a filter of mask+1 bits.
+    if (t.slots.empty() && t.filter.empty()) return;
+    if (t.slots.size() != t.mask + 1 || (t.mask & (t.mask + 1)) != 0 || t.filter.size() * 64 != t.filter_mask + 1 ||
+        (t.filter_mask & (t.filter_mask + 1)) != 0) {
+      ok_ = false;
+    }
+  }
+  std::string_view bytes(std::size_t n) {
+    if (in_.size() - pos_ < n) {
+      ok_ = false;
+      return {};
+    }
+    auto v = in_.substr(pos_, n);
+    pos_ += n;
+    return v;
+  }
+
+ private:
+  std::string_view in_;
+  std::size_t pos_ = 0;
+  bool ok_ = true;
+};
+
+// A lookup's answer as two words: found, kind and customer; the entry.
+std::array<std::uint64_t, 2> answer_words(const std::optional<Holder>& h) {
+  if (!h) return {0, 0};
+  return {std::uint64_t{1} << 63 | std::uint64_t{h->kind == HolderKind::kStatic ? 1u : 0u} << 32 | h->customer,
+          h->entry};
+}
+
+}  // namespace
+
+std::string HolderIndex::serialize(std::span<const HolderQuery> checks) const {
+  const Impl& m = *impl_;
+  ImageWriter w;
+  w.out.append(kSnapshotMagic);
+  w.u64(kLayout);
+  for (const auto& t : m.v4_sessions) w.table(t);
+  for (const auto& t : m.v4_statics) w.table(t);
+  w.array(m.v4_lengths);
+  w.array(m.v4_block);
+  w.array(m.v4_direct);
+  for (int c = 0; c < 2; ++c) {
+    w.u64(m.v6[c].size());
+    for (const auto& t : m.v6[c]) w.table(t);
+    w.array(m.v6_len[c]);
+  }
+  w.array(m.spans);
+  w.array(m.max_to);
+  w.u64(customers_.size());
+  for (const auto& id : customers_) {
+    w.u64(id.size());
+    w.out.append(id);
+  }
+  w.u64(sessions_);
+  w.u64(statics_);
+  w.u64(checks.size());
+  for (const auto& q : checks) {
+    w.out.append(reinterpret_cast<const char*>(q.ip.bytes().data()), 16);
+    w.u64(static_cast<std::uint64_t>(q.t.micros()));
+    w.u64(q.port ? 0x10000u | *q.port : 0);
+    for (auto word : answer_words(lookup(q.ip, q.t, q.port))) w.u64(word);
+  }
+  w.u64(XXH3_64bits(w.out.data(), w.out.size()));
+  return std::move(w.out);
+}
+
+std::optional<HolderIndex> HolderIndex::deserialize(std::string_view image) {
+  if (image.size() < kSnapshotMagic.size() + 16 || !image.starts_with(kSnapshotMagic)) return std::nullopt;
+  std::uint64_t sum;
+  std::memcpy(&sum, image.data() + image.size() - 8, 8);
+  if (XXH3_64bits(image.data(), image.size() - 8) != sum) return std::nullopt;
+  ImageReader r(image.substr(kSnapshotMagic.size(), image.size() - 8 - kSnapshotMagic.size()));
+  if (r.u64() != kLayout) return std::nullopt;
+  HolderIndex index;
+  Impl& m = *index.impl_;
+  for (auto& t : m.v4_sessions) r.table(t);
+  for (auto& t : m.v4_statics) r.table(t);
+  r.array(m.v4_lengths);
+  r.array(m.v4_block);
+  r.array(m.v4_direct);
+  for (int c = 0; c < 2 && r.ok(); ++c) {
+    std::uint64_t n = r.u64();
+    if (n > 129) return std::nullopt;
+    m.v6[c].resize(n);
+    for (auto& t : m.v6[c]) r.table(t);
+    r.array(m.v6_len[c]);
+  }
+  r.array(m.spans);
+  r.array(m.max_to);
+  std::uint64_t customers = r.u64();
+  if (!r.ok() || customers > image.size() / 8) return std::nullopt;
+  index.customers_.reserve(customers);
+  for (std::uint64_t i = 0; i < customers && r.ok(); ++i) index.customers_.emplace_back(r.bytes(r.u64()));
+  index.sessions_ = r.u64();
+  index.statics_ = r.u64();
+  std::uint64_t checks = r.u64();
+  if (!r.ok() || checks > image.size() / 48) return std::nullopt;
+  // The arrays as lookups use them: v4_lengths has an entry per /16 (or none), a block index
+  // points into v4_direct, a run reference into spans.
+  if (!m.v4_lengths.empty() && m.v4_lengths.size() != 65536) return std::nullopt;
+  if (!m.v4_block.empty() && m.v4_block.size() != 65536) return std::nullopt;
+  for (auto b : m.v4_block) {
+    if (b != Impl::kNoBlock && (std::size_t{b} + 1) * 65536 > m.v4_direct.size()) return std::nullopt;
+  }
+  for (int c = 0; c < 2; ++c) {
+    if (m.v6_len[c].size() != m.v6[c].size()) return std::nullopt;
+  }
+  for (std::uint64_t i = 0; i < checks && r.ok(); ++i) {
+    core::IpAddress::Bytes ip{};
+    auto raw = r.bytes(16);
+    if (!r.ok()) break;
+    std::memcpy(ip.data(), raw.data(), 16);
+    auto t = core::Timestamp::from_micros(static_cast<std::int64_t>(r.u64()));
+    std::uint64_t port = r.u64();
+    std::array<std::uint64_t, 2> want{r.u64(), r.u64()};
+    if (!r.ok()) break;
+    std::optional<std::uint16_t> p;
+    if (port != 0) p = static_cast<std::uint16_t>(port & 0xFFFF);
+    auto got = index.lookup(core::IpAddress::v6(ip), t, p);
+    if (answer_words(got) != want || (got && got->customer >= index.customers_.size())) return std::nullopt;
+  }
+  if (!r.ok() || !r.at_end()) return std::nullopt;
+  return index;
 }
 
 std::optional<Holder> HolderIndex::lookup(const core::IpAddress& ip, core::Timestamp t,

@@ -9,6 +9,7 @@
 #include <exception>
 #include <map>
 #include <set>
+#include <stdexcept>
 #include <unordered_set>
 #include <utility>
 
@@ -264,14 +265,21 @@ std::unique_ptr<Store> Store::open_postgres(const std::string& dsn) {
 // ---- transactions ----
 Store::Transaction::Transaction(Connection& c, Store* store) : conn_(&c), store_(store) {
   conn_->begin();
-  // Other writers may have stored events since this store's last transaction.
-  if (store_ != nullptr) store_->keys_->sync_needed = true;
+  if (store_ != nullptr) {
+    // Other writers may have stored events since this store's last transaction.
+    store_->keys_->sync_needed = true;
+    store_->in_transaction_ = true;
+    store_->generation_bumped_ = false;
+  }
 }
 Store::Transaction::Transaction(Transaction&& other) noexcept
     : conn_(std::exchange(other.conn_, nullptr)), store_(other.store_) {}
 Store::Transaction::~Transaction() {
   if (conn_ == nullptr) return;
-  if (store_ != nullptr) store_->forget_cached_ids();
+  if (store_ != nullptr) {
+    store_->forget_cached_ids();
+    store_->in_transaction_ = store_->generation_bumped_ = false;
+  }
   try {
     conn_->rollback();
   } catch (const std::exception& e) {
@@ -283,6 +291,7 @@ void Store::Transaction::commit() {
   if (store_ != nullptr) store_->write_event_keys();
   conn_->commit();
   conn_ = nullptr;
+  if (store_ != nullptr) store_->in_transaction_ = store_->generation_bumped_ = false;
 }
 
 // ---- schema ----
@@ -724,8 +733,40 @@ std::vector<StoredIssue> Store::issues(std::optional<std::int64_t> report_id) {
   return out;
 }
 
+// ---- holder index snapshot ----
+Store::HolderSnapshot Store::holder_snapshot() {
+  auto& st = conn_->prepare(
+      "SELECT generation, CASE WHEN built_generation = generation THEN image END FROM holder_snapshot WHERE id = 1");
+  HolderSnapshot out;
+  if (!st.step()) return out;
+  out.generation = st.get_int(0);
+  if (!st.is_null(1)) out.image = st.get_blob(1);
+  st.execute();
+  return out;
+}
+
+void Store::save_holder_snapshot(std::int64_t generation, std::string_view image) {
+  if (!in_transaction_) throw std::logic_error("save_holder_snapshot outside a transaction");
+  conn_->prepare("UPDATE holder_snapshot SET built_generation = generation, image = ? WHERE id = 1 AND generation = ?")
+      .bind_blob(1, image)
+      .bind(2, generation)
+      .execute();
+}
+
+void Store::customer_data_changed() {
+  if (generation_bumped_) return;
+  // The image goes at once: a stale one is never read again, and it is tens of megabytes.
+  conn_
+      ->prepare(
+          "UPDATE holder_snapshot SET generation = generation + 1, built_generation = NULL, image = NULL "
+          "WHERE id = 1")
+      .execute();
+  generation_bumped_ = in_transaction_;
+}
+
 // ---- customers ----
 void Store::upsert_customer(const customers::Customer& c) {
+  // The holder index knows customers by their id only, from assignments and sessions.
   conn_
       ->prepare(
           "INSERT INTO customers (id, name, emails, language, time_zone, accounts) VALUES (?, ?, ?, ?, ?, ?) "
@@ -781,6 +822,7 @@ bool Store::add_assignment(const customers::StaticAssignment& a) {
     find.execute();
     return false;
   }
+  customer_data_changed();
   conn_->prepare("INSERT INTO assignments (customer_id, prefix, valid_from, valid_to) VALUES (?, ?, ?, ?)")
       .bind(1, a.customer_id)
       .bind(2, prefix)
@@ -832,7 +874,9 @@ bool Store::upsert_session(const customers::Session& s) {
     st.bind(7, s.session_key);
   }
   st.bind(8, s.source).execute();
-  return st.changes() > 0;
+  if (st.changes() == 0) return false;
+  customer_data_changed();
+  return true;
 }
 
 namespace {

@@ -226,6 +226,22 @@ class Store {
   void for_each_session_view(const std::function<void(const SessionView&)>& fn);
   std::int64_t count_sessions();
 
+  // ---- holder index snapshot (customers::HolderIndex::from_store; schema version 7) ----
+  // The customer data's generation and the image saved for it, if any. add_assignment and
+  // upsert_session make the image stale when they change something (the first such call of a
+  // transaction bumps the generation); a change made by other SQL must call
+  // customer_data_changed() itself.
+  struct HolderSnapshot {
+    std::int64_t generation = 0;
+    std::optional<std::string> image;
+  };
+  HolderSnapshot holder_snapshot();
+  // Saves an image built from the customer data of `generation` (read by holder_snapshot() before
+  // the data was read); nothing when the data changed since (another writer). Inside a transaction.
+  void save_holder_snapshot(std::int64_t generation, std::string_view image);
+  void customer_data_changed();
+  bool in_transaction() const { return in_transaction_; }
+
   // ---- cases (the lifecycle rules live in src/cases; these are plain reads and writes) ----
   std::int64_t insert_case(const cases::Case& c);  // returns the new id (c.id is ignored)
   // With c.id as the id (numbered by the caller, e.g. cases::CaseBook from max_case_id() inside its
@@ -320,6 +336,8 @@ class Store {
   std::int64_t json_base_id_ = 0;
   std::string json_base_text_;
   std::vector<std::string_view> json_base_members_;
+  bool in_transaction_ = false;
+  bool generation_bumped_ = false;  // customer_data_changed() in this transaction already
 };
 
 }  // namespace klartext::store

@@ -2,6 +2,7 @@
 #include "customers/holder_index.hpp"
 
 #include <gtest/gtest.h>
+#include <xxhash.h>
 
 #include <random>
 #include <span>
@@ -113,6 +114,26 @@ std::string describe(const std::optional<Holder>& h) {
          std::to_string(h->entry);
 }
 
+// The index saved as an image (the store's snapshot) and loaded again answers every query as the
+// original does, with the same customer ids.
+void expect_image_answers_alike(const HolderIndex& idx, const std::vector<HolderQuery>& queries) {
+  auto checks = std::span(queries).first(std::min<std::size_t>(queries.size(), 16));
+  auto image = idx.serialize(checks);
+  auto copy = HolderIndex::deserialize(image);
+  ASSERT_TRUE(copy.has_value());
+  EXPECT_EQ(copy->sessions(), idx.sessions());
+  EXPECT_EQ(copy->statics(), idx.statics());
+  for (std::size_t i = 0; i < queries.size(); ++i) {
+    const auto& q = queries[i];
+    auto a = idx.lookup(q.ip, q.t, q.port);
+    auto b = copy->lookup(q.ip, q.t, q.port);
+    ASSERT_EQ(describe(a), describe(b)) << "query " << i << " ip " << q.ip.to_string();
+    if (a) {
+      ASSERT_EQ(idx.customer_id(a->customer), copy->customer_id(b->customer));
+    }
+  }
+}
+
 // lookup_batch must answer exactly as lookup: asks the queries in batches of sizes around the
 // multiples of the pipeline distance (and empty ones), ending with the whole set at once.
 void expect_batches_match(const HolderIndex& idx, const std::vector<HolderQuery>& queries) {
@@ -136,6 +157,7 @@ void expect_batches_match(const HolderIndex& idx, const std::vector<HolderQuery>
     const auto& q = queries[i];
     ASSERT_EQ(describe(out[i]), describe(idx.lookup(q.ip, q.t, q.port))) << "whole batch at " << i;
   }
+  expect_image_answers_alike(idx, queries);
   ASSERT_EQ(describe(out.back()), describe(Holder{99, HolderKind::kStatic, 99}));
 }
 
@@ -354,6 +376,40 @@ TEST(HolderIndex, BatchOfFixedCases) {
   EXPECT_THROW(idx.lookup_batch(qs, std::span(out).first(qs.size() - 1)), std::invalid_argument);
   expect_batches_match(idx, qs);
   expect_batches_match(HolderIndex::Builder().build(), qs);  // an empty index
+}
+
+// A damaged, cut or foreign image is refused, never read out of bounds (ASan watches): every byte
+// flipped in turn, every length cut, and an image whose recorded answers no longer agree.
+TEST(HolderIndex, DamagedImageIsRefused) {
+  HolderIndex::Builder b;
+  b.add_static({"BIZ", pfx("192.0.2.0/24"), std::nullopt, std::nullopt});
+  b.add_session({"DYN", pfx("198.51.100.7/32"), {}, {}, ts("2026-11-27 08:00:00"), ts("2026-11-27 12:00:00"), "", ""});
+  b.add_session({"V6", pfx("2001:db8:1::/56"), {}, {}, ts("2026-11-27 00:00:00"), std::nullopt, "", ""});
+  auto idx = b.build();
+  std::vector<HolderQuery> checks{{ip("192.0.2.9"), ts("2026-11-27 09:00:00"), std::nullopt},
+                                  {ip("198.51.100.7"), ts("2026-11-27 09:00:00"), std::nullopt},
+                                  {ip("2001:db8:1::5"), ts("2026-11-27 09:00:00"), std::nullopt}};
+  const auto image = idx.serialize(checks);
+  ASSERT_TRUE(HolderIndex::deserialize(image).has_value());
+  EXPECT_EQ(HolderIndex::deserialize(image)->customer_id(
+                HolderIndex::deserialize(image)->lookup(ip("198.51.100.7"), ts("2026-11-27 09:00:00"))->customer),
+            "DYN");
+  for (std::size_t i = 0; i < image.size(); i += 1 + i / 64) {
+    auto bad = image;
+    bad[i] = static_cast<char>(bad[i] ^ 0x5A);
+    EXPECT_FALSE(HolderIndex::deserialize(bad).has_value()) << "byte " << i;
+  }
+  for (std::size_t n = 0; n < image.size(); n += 1 + n / 16) {
+    EXPECT_FALSE(HolderIndex::deserialize(std::string_view(image).substr(0, n)).has_value()) << "cut at " << n;
+  }
+  EXPECT_FALSE(HolderIndex::deserialize("").has_value());
+  // The first check's answer changed and the checksum made right again: the check refuses it.
+  auto forged = image.substr(0, image.size() - 8);
+  const std::size_t answer = forged.size() - 3 * 48 + 32;  // checks: 16 address, 8 time, 8 port, 16 answer
+  forged[answer] = static_cast<char>(forged[answer] ^ 1);
+  std::uint64_t sum = XXH3_64bits(forged.data(), forged.size());
+  forged.append(reinterpret_cast<const char*>(&sum), 8);
+  EXPECT_FALSE(HolderIndex::deserialize(forged).has_value());
 }
 
 }  // namespace

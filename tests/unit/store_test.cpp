@@ -11,6 +11,7 @@
 
 #include "cases/case_book.hpp"
 #include "core/embedded.hpp"
+#include "customers/holder_index.hpp"
 #include "pg_cluster.hpp"
 
 namespace klartext::store {
@@ -781,6 +782,78 @@ TEST_P(StoreTest, DeferredCaseIndexIsBuiltAgainAndSurvivesRollback) {
       SqlError);
   EXPECT_TRUE(has_index());
   EXPECT_EQ(store_->list_cases().size(), 300u);
+}
+
+// The holder index's snapshot: saved by from_store inside a transaction, used while the customer
+// data stays as it was, stale after a change (not after a session that changes nothing).
+TEST_P(StoreTest, HolderSnapshotFollowsTheCustomerData) {
+  auto at = *core::Timestamp::parse("2026-11-27T09:00:00Z");
+  auto holder_of = [&](const customers::HolderIndex& idx, const char* a) {
+    auto h = idx.lookup(*core::IpAddress::parse(a), at);
+    return h ? idx.customer_id(h->customer) : std::string("-");
+  };
+  EXPECT_FALSE(store_->holder_snapshot().image);
+  customers::Session s{"K-1",
+                       *core::IpPrefix::parse("198.51.100.7/32"),
+                       {},
+                       {},
+                       *core::Timestamp::parse("2026-11-27T08:00:00Z"),
+                       std::nullopt,
+                       "",
+                       ""};
+  {
+    auto tx = store_->transaction();
+    store_->upsert_customer({"K-1", "One", {"a@example.org"}, "de", "Europe/Berlin", {}});
+    store_->upsert_customer({"K-2", "Two", {"b@example.org"}, "en", "UTC", {}});
+    ASSERT_TRUE(store_->upsert_session(s));
+    tx.commit();
+  }
+  EXPECT_EQ(holder_of(customers::HolderIndex::from_store(*store_), "198.51.100.7"), "K-1");
+  EXPECT_FALSE(store_->holder_snapshot().image);  // built outside a transaction: not saved
+  {
+    auto tx = store_->transaction();
+    EXPECT_EQ(holder_of(customers::HolderIndex::from_store(*store_), "198.51.100.7"), "K-1");
+    tx.commit();
+  }
+  auto image = store_->holder_snapshot().image;
+  ASSERT_TRUE(image);
+  EXPECT_EQ(holder_of(*customers::HolderIndex::deserialize(*image), "198.51.100.7"), "K-1");
+  {
+    auto tx = store_->transaction();
+    EXPECT_FALSE(store_->upsert_session(s));  // the same session again: nothing changes
+    store_->upsert_customer({"K-1", "One renamed", {"a@example.org"}, "de", "Europe/Berlin", {}});
+    tx.commit();
+  }
+  EXPECT_TRUE(store_->holder_snapshot().image);
+  {
+    auto tx = store_->transaction();
+    ASSERT_TRUE(store_->add_assignment({"K-2", *core::IpPrefix::parse("192.0.2.0/24"), std::nullopt, std::nullopt}));
+    EXPECT_FALSE(store_->holder_snapshot().image);
+    // A second change in the same transaction bumps nothing more; a rollback keeps the old image.
+  }
+  EXPECT_TRUE(store_->holder_snapshot().image);
+  {
+    auto tx = store_->transaction();
+    ASSERT_TRUE(store_->add_assignment({"K-2", *core::IpPrefix::parse("192.0.2.0/24"), std::nullopt, std::nullopt}));
+    tx.commit();
+  }
+  EXPECT_FALSE(store_->holder_snapshot().image);
+  EXPECT_EQ(holder_of(customers::HolderIndex::from_store(*store_), "192.0.2.1"), "K-2");
+  // A damaged image is not used: the index is built from the tables instead.
+  {
+    auto tx = store_->transaction();
+    customers::HolderIndex::from_store(*store_);
+    tx.commit();
+  }
+  {
+    auto tx = store_->transaction();
+    store_->save_holder_snapshot(store_->holder_snapshot().generation, "klartext-holder-index but not really");
+    store_->save_holder_snapshot(store_->holder_snapshot().generation - 1, "from an older generation: not saved");
+    tx.commit();
+  }
+  EXPECT_EQ(*store_->holder_snapshot().image, "klartext-holder-index but not really");
+  EXPECT_EQ(holder_of(customers::HolderIndex::from_store(*store_), "192.0.2.1"), "K-2");
+  EXPECT_EQ(holder_of(customers::HolderIndex::from_store(*store_), "198.51.100.7"), "K-1");
 }
 
 TEST_P(StoreTest, RollbackLeavesNoBufferedRows) {

@@ -241,6 +241,7 @@ CaseBook::~CaseBook() = default;
 
 void CaseBook::forget() {
   book_.reset();
+  ++epoch_;
 }
 
 void CaseBook::transition(Case& c, CaseState to, std::string_view reason, core::Timestamp now) {
@@ -251,7 +252,16 @@ void CaseBook::transition(Case& c, CaseState to, std::string_view reason, core::
   c.updated = now;
 }
 
+std::uint32_t CaseBook::customer_key(std::string_view customer_id) {
+  if (!book_) book_ = std::make_unique<Book>();
+  return book_->customer(customer_id);
+}
+
 std::int64_t CaseBook::case_for(std::string_view customer_id, const core::Event& event, core::Timestamp now) {
+  return case_for(customer_key(customer_id), event, now);
+}
+
+std::int64_t CaseBook::case_for(std::uint32_t customer_key, const core::Event& event, core::Timestamp now) {
   if (!book_) book_ = std::make_unique<Book>();
   auto& b = *book_;
   if (!b.synced) {
@@ -262,8 +272,7 @@ std::int64_t CaseBook::case_for(std::string_view customer_id, const core::Event&
     b.stored_before = b.next_id - 1;
     b.synced = true;
   }
-  Book::Key key{b.customer(customer_id), b.classification(event.classification()),
-                event.source_ip().value_or(core::IpAddress{})};
+  Book::Key key{customer_key, b.classification(event.classification()), event.source_ip().value_or(core::IpAddress{})};
   if (const auto* slot = b.find_key(key)) {
     const auto& e = b.entries[Book::index_of(*slot)];
     if (e.alive && e.state != CaseState::kClosed) {

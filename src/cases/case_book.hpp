@@ -42,6 +42,13 @@ class CaseBook {
   // storing the event so the event row can carry the case id; then call add_event() only if the
   // event was really new. A case created here that gets no event is never written.
   std::int64_t case_for(std::string_view customer_id, const core::Event& event, core::Timestamp now);
+  // The same with the book's number for the customer (customer_key()): a caller that sees the same
+  // customers again and again (ingest: the holder index's customer numbers) skips hashing the id.
+  // A number is valid while epoch() stays the same (a letter, resolve, reopen or close makes the
+  // book reload and renumber).
+  std::int64_t case_for(std::uint32_t customer_key, const core::Event& event, core::Timestamp now);
+  std::uint32_t customer_key(std::string_view customer_id);
+  std::uint64_t epoch() const { return epoch_; }
   // Counts a stored event into its case: count, first/last seen, severity, recurrence rules.
   void add_event(std::int64_t case_id, const core::Event& event, core::Timestamp event_time, core::Timestamp now);
   // Writes the cases (and their transitions) touched since the last flush.
@@ -72,6 +79,7 @@ class CaseBook {
   const config::Config& cfg_;
   std::unique_ptr<Book> book_;
   std::size_t created_ = 0;
+  std::uint64_t epoch_ = 0;
 };
 
 // Whether a case should be in the customer's next letter: not closed/resolved, and either never

@@ -15,6 +15,9 @@
 #include "core/event.hpp"
 #include "formats/format.hpp"
 
+// zlib's checksum as this program computes it (src/formats/mail/archive.cpp).
+extern "C" unsigned long crc32(unsigned long crc, const unsigned char* buf, unsigned int len);
+
 namespace klartext::formats {
 namespace {
 
@@ -65,7 +68,7 @@ std::string big_report(std::size_t bytes) {
   return out;
 }
 
-std::string pack(const std::string& name, const std::string& content, bool gzip) {
+std::string pack(const std::string& name, const std::string& content, bool gzip, bool store = false) {
   std::vector<char> buf(content.size() + (1 << 20));
   std::size_t used = 0;
   archive* a = archive_write_new();
@@ -74,6 +77,7 @@ std::string pack(const std::string& name, const std::string& content, bool gzip)
     archive_write_add_filter_gzip(a);
   } else {
     archive_write_set_format_zip(a);
+    if (store) archive_write_set_format_option(a, "zip", "compression", "store");
   }
   archive_write_open_memory(a, buf.data(), buf.size(), &used);
   archive_entry* e = archive_entry_new();
@@ -249,6 +253,45 @@ TEST(ArchiveStreaming, MailWithLargeZippedReportMatchesThePlainReport) {
     };
     ASSERT_EQ(drop_input(from_mail.issues[i]), drop_input(plain.issues[i])) << i;
   }
+}
+
+TEST(ArchiveCrc32, MatchesZlibsChecksum) {
+  auto bitwise = [](std::string_view data) {  // the definition, one bit at a time
+    std::uint32_t c = 0xffffffffu;
+    for (unsigned char b : data) {
+      c ^= b;
+      for (int k = 0; k < 8; ++k) c = (c >> 1) ^ (0xedb88320u & (0u - (c & 1u)));
+    }
+    return c ^ 0xffffffffu;
+  };
+  auto bytes = [](std::string_view s) { return reinterpret_cast<const unsigned char*>(s.data()); };
+  EXPECT_EQ(crc32(0, nullptr, 0), 0u);
+  EXPECT_EQ(crc32(0, bytes("123456789"), 9), 0xCBF43926u);
+  std::string data;
+  std::uint64_t x = 0x9e3779b97f4a7c15ull;
+  for (int i = 0; i < 100000; ++i) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    data += static_cast<char>(x & 0xff);
+  }
+  for (std::size_t len : {0u, 1u, 15u, 16u, 63u, 64u, 255u, 4097u, 100000u}) {
+    std::string_view part(data.data(), len);
+    EXPECT_EQ(crc32(0, bytes(part), static_cast<unsigned>(len)), bitwise(part)) << len;
+    // Running: in two pieces.
+    unsigned long c = crc32(0, bytes(part), static_cast<unsigned>(len / 3));
+    c = crc32(c, bytes(part) + len / 3, static_cast<unsigned>(len - len / 3));
+    EXPECT_EQ(c, bitwise(part)) << len;
+  }
+}
+
+TEST(ArchiveCrc32, ABadChecksumIsStillReported) {
+  const std::string content = "timestamp,ip\n2026-11-27 00:00:00,192.0.2.1\n";
+  std::string zip = pack("2026-11-27-scan_ntpmonitor-x.csv", content, false, true);
+  std::size_t at = zip.find("192.0.2.1");
+  ASSERT_NE(at, std::string::npos);
+  zip[at] = '3';  // stored, so only the checksum notices
+  Parsed run = parse_members(zip, "r.zip", false, true);
+  ASSERT_FALSE(run.sink->issues.empty());
+  EXPECT_NE(run.sink->issues[0].find("archive member damaged: ZIP bad CRC"), std::string::npos) << run.sink->issues[0];
 }
 
 }  // namespace

@@ -3,10 +3,20 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <libdeflate.h>
 
 #include <algorithm>
 #include <cstring>
 #include <memory>
+
+// zlib's crc32, which libarchive calls on every decompressed byte of a zip member to check it,
+// computed by libdeflate (carry-less multiplication, about ten times zlib 1.2.13's speed): the
+// executable's definition takes the place of zlib's for the whole process. The same checksum
+// (zlib's convention: start at 0, pre- and post-inverted), so nothing else can tell.
+extern "C" unsigned long crc32(unsigned long crc, const unsigned char* buf, unsigned int len) {
+  if (buf == nullptr) return 0;  // zlib: the initial value
+  return libdeflate_crc32(static_cast<std::uint32_t>(crc), buf, len);
+}
 
 namespace klartext::formats::mail {
 

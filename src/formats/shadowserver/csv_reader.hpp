@@ -37,7 +37,9 @@ class CsvReader {
  public:
   static constexpr std::size_t kMaxFields = 1 << 16;
 
-  static constexpr std::size_t kDefaultChunkBytes = 1 << 20;
+  // Small enough that the window, the inflater's buffers and the output buffer stay in L2 (measured
+  // a little faster than 1 MiB).
+  static constexpr std::size_t kDefaultChunkBytes = 128 << 10;
 
   // `max_record_bytes` bounds one record (quoted newlines included).
   CsvReader(std::string_view data, std::size_t max_record_bytes);

@@ -49,6 +49,9 @@ class CsvReader {
   // record at the cut is dropped.
   CsvReader(std::string_view head, ByteSource* more, std::size_t max_record_bytes,
             std::size_t chunk_bytes = kDefaultChunkBytes);
+  // The window may point into buf_: not copied or moved.
+  CsvReader(const CsvReader&) = delete;
+  CsvReader& operator=(const CsvReader&) = delete;
 
   // Reads the next non-blank record; false at end of input. A leading UTF-8 BOM is skipped.
   bool next(CsvRecord& rec);

@@ -122,6 +122,19 @@ const Format* find_format(std::string_view name) {
   return nullptr;
 }
 
+const Format* sniffed_format(const Input& input) {
+  const Format* best = nullptr;
+  int best_score = 0;
+  for (const Format* f : all_formats()) {
+    int score = f->sniff(input);
+    if (score > best_score) {
+      best = f;
+      best_score = score;
+    }
+  }
+  return best;
+}
+
 InputSummary parse_input(const Input& input, Sink& sink, const ParseOptions& options, int depth) {
   ParseContext ctx(sink, options, input, depth);
   if (static_cast<std::uint64_t>(depth) > options.limits.max_mime_depth) {
@@ -134,15 +147,7 @@ InputSummary parse_input(const Input& input, Sink& sink, const ParseOptions& opt
     ctx.set_kind(InputKind::kEmpty);
     return ctx.summary();
   }
-  const Format* best = nullptr;
-  int best_score = 0;
-  for (const Format* f : all_formats()) {
-    int score = f->sniff(input);
-    if (score > best_score) {
-      best = f;
-      best_score = score;
-    }
-  }
+  const Format* best = sniffed_format(input);
   if (best == nullptr) {
     ctx.set_format("unknown");
     ctx.set_kind(InputKind::kUnreadable);

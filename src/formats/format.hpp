@@ -56,10 +56,25 @@ class Sink {
   virtual void on_event_json(const core::Classification& classification) { (void)classification; }
 };
 
+// The rest of an input read while it is parsed (an archive member being decompressed), so a
+// large member never sits in memory whole.
+class ByteSource {
+ public:
+  virtual ~ByteSource() = default;
+  // Up to `size` bytes into `buf`; 0 at the end, also after a failure the source recorded as an issue.
+  virtual std::size_t read(char* buf, std::size_t size) = 0;
+  // True when the source stopped at a limit (issue recorded): the bytes before the cut are not a
+  // complete input and their partial last record is not parsed.
+  virtual bool aborted() const = 0;
+};
+
 struct Input {
   std::string name;           // shown in issues
   std::string filename_hint;  // file name used to detect report types (attachment name, path)
   std::string_view data;      // the bytes; owned by whoever made the Input
+  // Optional: the bytes after `data` (then `data` is only the input's first bytes, at least 64 KiB,
+  // which is all that sniff() looks at). Only given to a format whose parse() reads it (Shadowserver CSV).
+  ByteSource* more = nullptr;
   // Optional: tells the owner that bytes before `offset` are no longer needed (lets an mmap'd
   // file drop pages so memory stays flat on huge inputs).
   std::function<void(std::size_t offset)> release;
@@ -129,6 +144,9 @@ class Format {
 // The registration point: every format is listed once in registry.cpp.
 const std::vector<const Format*>& all_formats();
 const Format* find_format(std::string_view name);
+
+// The format parse_input picks for `input` (highest sniff score), nullptr when none.
+const Format* sniffed_format(const Input& input);
 
 // Detects the format (highest sniff score) and parses. Undetected input becomes one
 // "unknown-format" issue and kind kUnreadable. Exceptions from a parser are caught here and

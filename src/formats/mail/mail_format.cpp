@@ -100,6 +100,39 @@ bool handle_attachment(ParseContext& ctx, const ParsedMail& mail, const std::str
   return false;
 }
 
+// Archive members are read this far before one is parsed while it decompresses (streamed).
+constexpr std::size_t kStreamHeadBytes = 1 << 20;
+static_assert(kStreamHeadBytes >= (64 << 10), "every sniffer must see all it looks at");
+
+// A large member that handle_attachment would give to the Shadowserver CSV parser, as decided from
+// its head alone: every check on the way looks at the first 64 KiB at most, so the decision is the
+// one the whole member gets (a member that may be JSON is not streamed: its test reads further).
+bool stream_as_shadowserver_csv(ParseContext& ctx, const ArchiveMember& m, const Input& child) {
+  std::string_view head = m.bytes();
+  if (m.complete() || head.size() < kStreamHeadBytes || !m.hint_within_limits()) return false;
+  if (iodef::looks_like_iodef(head) || threatexchange::looks_like_threat_descriptor(head)) return false;
+  if (std::string_view t = trim(head.substr(0, 4096)); !t.empty() && t.front() == '{') return false;
+  if (head.find('\n') == std::string_view::npos || !looks_like_csv(m.name(), {}, head)) return false;
+  if (static_cast<std::uint64_t>(ctx.depth() + 1) > ctx.limits().max_mime_depth) return false;
+  return sniffed_format(child) == &shadowserver::format();
+}
+
+bool handle_member(ParseContext& ctx, const ParsedMail& mail, ArchiveMember& m) {
+  Input child;
+  child.name = ctx.input().name + "#" + m.name();
+  child.filename_hint = m.name();
+  child.data = m.bytes();
+  child.more = &m;
+  if (!stream_as_shadowserver_csv(ctx, m, child)) {
+    if (!m.read_all()) return false;
+    return handle_attachment(ctx, mail, m.name(), {}, m.bytes());
+  }
+  // What handle_attachment does for a CSV report, with the rest of the member read while parsing.
+  InputSummary s = ctx.parse_child(child);
+  if (!s.format.empty() && s.format != "unknown") ctx.set_format(s.format, s.detail);
+  return s.events > 0 || s.kind == InputKind::kNotAReport;
+}
+
 bool parse_attachments(ParseContext& ctx, const ParsedMail& mail) {
   bool any = false;
   for (const auto& p : mail.parts) {
@@ -108,9 +141,9 @@ bool parse_attachments(ParseContext& ctx, const ParsedMail& mail) {
     if (!named && p.content_type != "text/csv") continue;
     std::string name = p.filename.empty() ? "part" + std::to_string(p.index) : p.filename;
     if (looks_compressed(p.body)) {
-      for_each_member(p.body, name, ctx, [&](const std::string& member, std::string_view bytes) {
-        any = handle_attachment(ctx, mail, member, {}, bytes) || any;
-      });
+      for_each_member(
+          p.body, name, ctx, [&](ArchiveMember& member) { any = handle_member(ctx, mail, member) || any; },
+          kStreamHeadBytes);
     } else {
       any = handle_attachment(ctx, mail, name, p.content_type, p.body) || any;
     }

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
+#include <limits>
 #include <memory>
 #include <mutex>
 
@@ -87,9 +88,9 @@ class Walker {
         } else if (!GMIME_IS_TEXT_PART(obj) && is_signed_media(part, content, src)) {
           part.content_skipped = true;
         } else if (GMIME_IS_TEXT_PART(obj)) {
-          text_body(GMIME_TEXT_PART(obj), content, part.body);
+          text_body(GMIME_TEXT_PART(obj), content, part.body, encoded);
         } else {
-          decoded_body(content, part.body);
+          decoded_body(content, part.body, encoded);
         }
       }
     }
@@ -116,8 +117,13 @@ class Walker {
     }
   }
 
-  static void decoded_body(GMimeDataWrapper* content, std::string& out) {
-    GPtr<GMimeStream> mem(g_mime_stream_mem_new());
+  // `encoded` (the encoded size, <= 0 when unknown) bounds the decoded size of every transfer
+  // encoding: reserving it spares the doubling copies of a growing array for large attachments.
+  static void decoded_body(GMimeDataWrapper* content, std::string& out, gint64 encoded) {
+    GPtr<GMimeStream> mem(
+        encoded > (64 << 10) && static_cast<std::uint64_t>(encoded) <= std::numeric_limits<guint>::max()
+            ? g_mime_stream_mem_new_with_byte_array(g_byte_array_sized_new(static_cast<guint>(encoded)))
+            : g_mime_stream_mem_new());
     g_mime_data_wrapper_write_to_stream(content, mem.get());
     GByteArray* bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem.get()));
     if (bytes != nullptr) out.assign(reinterpret_cast<const char*>(bytes->data), bytes->len);
@@ -126,8 +132,8 @@ class Walker {
   // The text as g_mime_text_part_get_text gives it (UTF-8, cut at the first NUL), without its
   // charset conversion where that changes nothing: no charset, valid UTF-8 declared as UTF-8, or
   // ASCII in an ASCII-compatible charset. The conversion (iconv) was a tenth of the mail intake.
-  static void text_body(GMimeTextPart* text, GMimeDataWrapper* content, std::string& out) {
-    decoded_body(content, out);
+  static void text_body(GMimeTextPart* text, GMimeDataWrapper* content, std::string& out, gint64 encoded) {
+    decoded_body(content, out, encoded);
     const char* charset = g_mime_object_get_content_type_parameter(GMIME_OBJECT(text), "charset");
     if (charset == nullptr || conversion_keeps(charset, out)) {
       if (std::size_t nul = out.find('\0'); nul != std::string::npos) out.resize(nul);
@@ -373,7 +379,20 @@ ParsedMail parse_mime(std::string_view data, ParseContext& ctx) {
   mail.header_text.assign(data.substr(0, hlen));
   mail.fields = parse_header_block(mail.header_text);
 
-  GPtr<GMimeStream> stream(g_mime_stream_mem_new_with_buffer(data.data(), data.size()));
+  // The parser reads the mail where it is: a stream over a borrowed array instead of a copy.
+  struct Lend {
+    void operator()(GByteArray* a) const { g_byte_array_free(a, FALSE); }  // frees the array, not the mail
+  };
+  std::unique_ptr<GByteArray, Lend> lent;
+  GPtr<GMimeStream> stream;
+  if (data.size() <= std::numeric_limits<guint>::max()) {
+    // GMime only reads it (the array is never written or freed through the stream).
+    lent.reset(g_byte_array_new_take(reinterpret_cast<guint8*>(const_cast<char*>(data.data())), data.size()));
+    stream.reset(g_mime_stream_mem_new_with_byte_array(lent.get()));
+    g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(stream.get()), FALSE);
+  } else {
+    stream.reset(g_mime_stream_mem_new_with_buffer(data.data(), data.size()));
+  }
   GPtr<GMimeParser> parser(g_mime_parser_new_with_stream(stream.get()));
   g_mime_parser_set_format(parser.get(), GMIME_FORMAT_MESSAGE);
   GPtr<GMimeMessage> msg(g_mime_parser_construct_message(parser.get(), nullptr));

@@ -53,10 +53,50 @@ CsvReader::CsvReader(std::string_view data, std::size_t max_record_bytes)
   if (data_.substr(0, 3) == "\xEF\xBB\xBF") pos_ = 3;
 }
 
-void CsvReader::skip_to_line_end(CsvRecord& rec) {
+CsvReader::CsvReader(std::string_view head, ByteSource* more, std::size_t max_record_bytes, std::size_t chunk_bytes)
+    : data_(head),
+      source_(more),
+      pending_(more != nullptr),
+      chunk_bytes_(std::max<std::size_t>(chunk_bytes, 1)),
+      max_record_bytes_(max_record_bytes == 0 ? 1 : max_record_bytes) {
+  while (data_.size() < 3 && refill()) {
+  }
+  if (data_.substr(0, 3) == "\xEF\xBB\xBF") pos_ = 3;
+}
+
+bool CsvReader::refill() {
+  if (source_ == nullptr) return false;
+  const std::size_t keep = data_.size() - pos_;
+  const std::size_t want = std::max(chunk_bytes_, keep);
+  if (buf_.size() < keep + want) {
+    std::string grown(keep + want, '\0');
+    std::memcpy(grown.data(), data_.data() + pos_, keep);
+    buf_.swap(grown);
+  } else if (keep != 0) {
+    std::memmove(buf_.data(), data_.data() + pos_, keep);
+  }
+  base_ += pos_;
+  pos_ = 0;
+  std::size_t got = 0;
+  while (got < want) {
+    const std::size_t n = source_->read(buf_.data() + keep + got, want - got);
+    if (n == 0) break;
+    got += n;
+  }
+  data_ = std::string_view(buf_.data(), keep + got);
+  if (got == want) return true;
+  // The end of the input. After a limit stopped the source, the window still does not end the
+  // input: the record cut there is not one (next() ends at it).
+  if (!source_->aborted()) pending_ = false;
+  source_ = nullptr;
+  return got != 0;
+}
+
+bool CsvReader::skip_to_line_end(CsvRecord& rec) {
   // A hostile record: resynchronise at the next line feed, ignoring quotes.
   const char* p = data_.data() + pos_;
   const void* nl = std::memchr(p, '\n', data_.size() - pos_);
+  if (nl == nullptr && more()) return false;
   std::size_t stop =
       nl == nullptr ? data_.size() : static_cast<std::size_t>(static_cast<const char*>(nl) - data_.data());
   rec.end = stop > rec.begin && stop > 0 && data_[stop - 1] == '\r' ? stop - 1 : stop;
@@ -71,12 +111,13 @@ void CsvReader::skip_to_line_end(CsvRecord& rec) {
   rec.next = pos_;
   rec.fields.clear();
   spans_.clear();
+  return true;
 }
 
-void CsvReader::resync_after_first_line(CsvRecord& rec) {
+bool CsvReader::resync_after_first_line(CsvRecord& rec) {
   pos_ = rec.begin;
   line_ = rec.line;
-  skip_to_line_end(rec);
+  return skip_to_line_end(rec);
 }
 
 bool CsvReader::next_plain(CsvRecord& rec) {
@@ -136,11 +177,30 @@ bool CsvReader::next_plain(CsvRecord& rec) {
 }
 
 bool CsvReader::next(CsvRecord& rec) {
-  if (pos_ < data_.size() && next_plain(rec)) return true;
+  for (;;) {
+    if (pos_ < data_.size() && next_plain(rec)) break;
+    const std::size_t pos = pos_;
+    const std::uint64_t line = line_;
+    const Step s = step(rec);
+    if (s == Step::kRecord) break;
+    if (s == Step::kEnd) return false;
+    // The record goes on after the window: read it again once more bytes are there.
+    pos_ = pos;
+    line_ = line;
+    if (source_ == nullptr) return false;  // the source stopped at a limit: the rest is cut
+    refill();
+  }
+  rec.begin += base_;
+  rec.end += base_;
+  rec.next += base_;
+  return true;
+}
+
+CsvReader::Step CsvReader::step(CsvRecord& rec) {
   const char* d = data_.data();
   const std::size_t n = data_.size();
   for (;;) {
-    if (pos_ >= n) return false;
+    if (pos_ >= n) return more() ? Step::kNeedMore : Step::kEnd;
     rec.fields.clear();
     spans_.clear();
     scratch_.clear();
@@ -153,6 +213,7 @@ bool CsvReader::next(CsvRecord& rec) {
     bool done = false;
     while (!done) {
       if (p >= n) {
+        if (more()) return Step::kNeedMore;
         // End of input right after a delimiter: one more (empty) field.
         rec.fields.emplace_back(d + p, 0);
         rec.end = p;
@@ -162,8 +223,7 @@ bool CsvReader::next(CsvRecord& rec) {
       if (rec.fields.size() >= kMaxFields) {
         pos_ = p;
         rec.error = CsvError::kTooManyFields;
-        skip_to_line_end(rec);
-        return true;
+        return skip_to_line_end(rec) ? Step::kRecord : Step::kNeedMore;
       }
       if (d[p] == '"') {
         // Quoted field: runs between quotes are found with memchr.
@@ -190,13 +250,13 @@ bool CsvReader::next(CsvRecord& rec) {
             ++stop;
           }
           const bool hit = stop < n;
+          if ((!hit || stop + 1 == n) && more()) return Step::kNeedMore;  // "" or the closing quote?
           if (escaped) scratch_.append(d + q, stop - q);
           if (!hit || stop > limit) {
             // Truncated input or a stray quote: the record ends at its first line feed, so one
             // bad quote costs one row, not the rest of the file.
             rec.error = !hit ? CsvError::kUnterminatedQuote : CsvError::kTooLong;
-            resync_after_first_line(rec);
-            return true;
+            return resync_after_first_line(rec) ? Step::kRecord : Step::kNeedMore;
           }
           if (stop + 1 < n && d[stop + 1] == '"') {
             if (!escaped) {
@@ -249,11 +309,12 @@ bool CsvReader::next(CsvRecord& rec) {
         while (p < n && !kFieldEnd[static_cast<unsigned char>(d[p])]) ++p;
         rec.fields.emplace_back(d + start, p - start);
       }
+      // The field, its delimiter, or a CR's LF may lie after the window.
+      if ((p >= n || (p + 1 == n && d[p] == '\r')) && more()) return Step::kNeedMore;
       if (p > limit) {
         pos_ = p;
         rec.error = CsvError::kTooLong;
-        skip_to_line_end(rec);
-        return true;
+        return skip_to_line_end(rec) ? Step::kRecord : Step::kNeedMore;
       }
       if (p >= n) {
         rec.end = n;
@@ -275,7 +336,7 @@ bool CsvReader::next(CsvRecord& rec) {
     if (rec.end == rec.begin && rec.fields.size() == 1 && rec.error == CsvError::kNone) continue;
     // Unescaped fields point into scratch_, which may have moved while the record grew.
     for (const Span& s : spans_) rec.fields[s.index] = std::string_view(scratch_).substr(s.offset, s.size);
-    return true;
+    return Step::kRecord;
   }
 }
 

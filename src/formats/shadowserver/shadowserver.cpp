@@ -134,14 +134,15 @@ void ShadowserverFormat::parse(ParseContext& ctx) const {
                          : type.empty()  ? std::string_view("unknown")
                                          : std::string_view(type));
 
-  CsvReader reader(in.data, opt.limits.max_line_bytes);
+  CsvReader reader = in.more != nullptr ? CsvReader(in.data, in.more, opt.limits.max_line_bytes)
+                                        : CsvReader(in.data, opt.limits.max_line_bytes);
   CsvRecord rec;
   if (!reader.next(rec)) {
     ctx.issue("csv-empty", 1, 0, "no header line: the file holds no CSV data", in.data.substr(0, 200));
     ctx.set_kind(InputKind::kEmpty);
     return;
   }
-  std::string_view header_bytes = rec.bytes(in.data);
+  std::string_view header_bytes = reader.bytes(rec);
   std::size_t where = 0;
   TextProblem header_text = check_text(header_bytes, where);
   if (rec.error != CsvError::kNone || header_text != TextProblem::kNone || !looks_like_header(header_bytes)) {
@@ -181,7 +182,7 @@ void ShadowserverFormat::parse(ParseContext& ctx) const {
       in.release(rec.begin);
       released = rec.begin;
     }
-    std::string_view row = rec.bytes(in.data);
+    std::string_view row = reader.bytes(rec);
     if (rec.error != CsvError::kNone) {
       switch (rec.error) {
         case CsvError::kTooLong:

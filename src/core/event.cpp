@@ -247,9 +247,15 @@ std::string hex_hash128(std::string_view bytes) {
 }
 
 std::string sha256_hex(std::string_view bytes) {
+  // Fetched from the provider once: EVP_sha256() makes every digest look the algorithm up again.
+  struct Sha256 {
+    EVP_MD* md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+    ~Sha256() { EVP_MD_free(md); }
+  };
+  static const Sha256 kSha256;
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  EVP_Digest(bytes.data(), bytes.size(), md, &len, EVP_sha256(), nullptr);
+  EVP_Digest(bytes.data(), bytes.size(), md, &len, kSha256.md != nullptr ? kSha256.md : EVP_sha256(), nullptr);
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out;
   out.reserve(len * 2);

@@ -92,6 +92,70 @@ TEST(FreetextPrefilter, ScanMarksWordBoundaries) {
   EXPECT_TRUE(all[rce] && all[cc] && all[over]);
 }
 
+// The folded text with its word-boundary markers, as the scan reads it (for texts without KELVIN
+// SIGN and LONG S): plain search in it is the oracle for the scan over long texts.
+std::string marked_text(const std::vector<std::string_view>& pieces) {
+  std::string marked;
+  bool word_before = false;
+  auto emit = [&](char c) {
+    auto b = static_cast<unsigned char>(c);
+    bool word = (b >= 'a' && b <= 'z') || (b >= '0' && b <= '9') || b == '_';
+    if (word != word_before) {
+      marked += kWordBoundary;
+      word_before = word;
+    }
+    marked += c;
+  };
+  for (std::size_t k = 0; k < pieces.size(); ++k) {
+    if (k > 0) emit('\n');
+    for (char c : prefilter_fold(pieces[k])) emit(c);
+  }
+  if (word_before) marked += kWordBoundary;
+  return marked;
+}
+
+TEST(FreetextPrefilter, LongTextsScanLikeShortOnes) {
+  const std::vector<std::string_view> words = {"failed", "password", "for",  "root", "from", "RCE",
+                                               "c&c",    "Über",     "спам", "port", "scan", "192.0.2.1",
+                                               "ä",      "x",        "__",   "-",    ".",    "Ж"};
+  std::uint32_t seed = 12345;
+  auto next = [&seed] {
+    seed = seed * 1103515245u + 12345u;
+    return seed >> 16;
+  };
+  for (int round = 0; round < 20; ++round) {
+    std::string text;
+    while (text.size() < 9000 + static_cast<std::size_t>(round) * 700) {
+      text += words[next() % words.size()];
+      text += " \n\t,:"[next() % 5];
+    }
+    const std::string marked = marked_text({text});
+    // Literals of the rules' kind, and literals cut from the text.
+    std::vector<std::string> literals = {
+        required_literals("\\bRCE\\b").front(), required_literals("failed password").front(),
+        required_literals("über").front(), required_literals("\\bC&C\\b").front(), "nowhere in the text"};
+    for (int k = 0; k < 40; ++k) {
+      std::size_t at = next() * 7919u % (marked.size() - 16), len = 2 + next() % 14;
+      literals.push_back(marked.substr(at, len));
+    }
+    LiteralSet set;
+    std::vector<std::string> by_id;
+    for (const auto& l : literals) {
+      if (set.add(l) == by_id.size()) by_id.push_back(l);
+    }
+    set.build();
+    for (const std::vector<std::string_view>& pieces :
+         {std::vector<std::string_view>{text}, std::vector<std::string_view>{"subject RCE", text, "tail"}}) {
+      std::vector<std::uint8_t> found;
+      set.scan_folding(pieces, found);
+      const std::string m = marked_text(pieces);
+      for (std::size_t id = 0; id < by_id.size(); ++id) {
+        EXPECT_EQ(found[id] != 0, m.find(by_id[id]) != std::string::npos) << "round " << round << " literal " << id;
+      }
+    }
+  }
+}
+
 // Every pattern of the shipped rules: wherever PCRE2 finds a match, the prefilter lets it run.
 TEST(FreetextPrefilter, NeverSkipsAMatch) {
   const RuleSet& rules = rules_for({});

@@ -43,6 +43,9 @@ const std::vector<Phrase>& phrases(const std::string& data_dir) {
 
 bool is_ip_column(std::string_view name) {
   std::string_view n = trim(name);  // compared caseless: checked for every cell of every line with a separator
+  // The names below are 2 to 14 bytes long and start with i, s, h, a or c: most cells are none.
+  if (n.size() < 2 || n.size() > 14) return false;
+  if (std::string_view("iIsShHaAcC").find(n.front()) == std::string_view::npos) return false;
   for (std::string_view k :
        {"ip", "ip address", "ip_address", "ipaddress", "ip-address", "ip-adresse", "src_ip", "source_ip", "source ip",
         "source", "src", "ip adresse", "host ip", "address", "client_ip", "source.ip", "src_addr", "source_address"}) {
@@ -51,8 +54,9 @@ bool is_ip_column(std::string_view name) {
   return false;
 }
 
-std::vector<std::string_view> split_row(std::string_view line, char sep) {
-  std::vector<std::string_view> out;
+// The cells of one row into `out` (cleared first; its capacity serves the next row).
+void split_row(std::string_view line, char sep, std::vector<std::string_view>& out) {
+  out.clear();
   std::size_t i = 0;
   while (i <= line.size()) {
     std::size_t start = i;
@@ -80,7 +84,6 @@ std::vector<std::string_view> split_row(std::string_view line, char sep) {
     out.push_back(trim(line.substr(i, next - i)));
     i = next + 1;
   }
-  return out;
 }
 
 std::optional<std::uint16_t> parse_port(std::string_view s) {
@@ -260,7 +263,10 @@ bool parse_notice_text(ParseContext& ctx, std::string_view subject, std::string_
     ++n;
   };
 
-  // Inline CSV tables.
+  // Inline CSV tables. The cell vectors and the event are reused from row to row (an event
+  // cleared and filled again in the same order is the one new_event would give).
+  std::vector<std::string_view> header, first, cells;
+  core::Event e;
   std::size_t pos = 0;
   while (pos < text.size() && n < kMaxRows) {
     std::string_view line = line_at(text, pos);
@@ -272,7 +278,7 @@ bool parse_notice_text(ParseContext& ctx, std::string_view subject, std::string_
       }
     }
     if (sep == 0) continue;
-    auto header = split_row(line, sep);
+    split_row(line, sep, header);
     std::size_t ip_col = header.size();
     for (std::size_t i = 0; i < header.size(); ++i) {
       if (is_ip_column(header[i])) {
@@ -284,7 +290,7 @@ bool parse_notice_text(ParseContext& ctx, std::string_view subject, std::string_
       // Header names we do not know (other languages, other charsets): the column whose value
       // in the first row is an address.
       std::size_t peek = pos;
-      auto first = split_row(line_at(text, peek), sep);
+      split_row(line_at(text, peek), sep, first);
       if (first.size() == header.size()) {
         for (std::size_t i = 0; i < first.size(); ++i) {
           if (core::IpAddress::parse(trim(first[i])) && !core::IpAddress::parse(trim(header[i]))) {
@@ -304,7 +310,7 @@ bool parse_notice_text(ParseContext& ctx, std::string_view subject, std::string_
       std::size_t before = rows_pos;
       std::string_view row = line_at(text, rows_pos);
       if (trim(row).empty()) break;
-      auto cells = split_row(row, sep);
+      split_row(row, sep, cells);
       if (cells.size() != header.size()) {
         rows_pos = before;
         break;
@@ -314,13 +320,15 @@ bool parse_notice_text(ParseContext& ctx, std::string_view subject, std::string_
         rows_pos = before;
         break;
       }
-      core::Event e = mail::new_event(mail, "cert-notice");
+      mail::reset_event(e, mail, "cert-notice");
       e.set_source_ip(*ip);
       bool malware = false;
       for (std::size_t i = 0; i < cells.size(); ++i) {
         if (i != ip_col) malware = apply_column(e, columns[i], cells[i]) || malware;
       }
-      e.raw = header_line + "\n" + std::string(row);
+      e.raw.assign(header_line);
+      e.raw += '\n';
+      e.raw.append(row);
       emit(e, malware);
     }
     pos = rows_pos;
@@ -346,7 +354,7 @@ bool parse_notice_text(ParseContext& ctx, std::string_view subject, std::string_
         if (ip) break;
       }
       if (!ip) continue;
-      core::Event e = mail::new_event(mail, "cert-notice");
+      mail::reset_event(e, mail, "cert-notice");
       e.set_source_ip(*ip);
       bool malware = false;
       for (const auto& f : fields) malware = apply_column(e, column_of(f.name), f.value) || malware;

@@ -414,45 +414,64 @@ constexpr std::array<char, 128> kAsciiFold = [] {
 // fold as it goes instead of building the folded copy; `word` says whether PCRE2 counts the
 // original character as a word character. Sets `ambiguous` on KELVIN SIGN and LONG S: they fold to
 // word letters but are no word characters, so the markers around them may differ from a literal's.
+// Calls emit(byte, word) for the folded form of the character at text[i], which is not ASCII,
+// and returns the index after it (see fold_each).
+template <class Emit>
+std::size_t fold_at(std::string_view text, std::size_t i, Emit&& emit, bool& ambiguous) {
+  auto c = static_cast<unsigned char>(text[i]);
+  if (c == 0xE2 && i + 2 < text.size() && static_cast<unsigned char>(text[i + 1]) == 0x84 &&
+      static_cast<unsigned char>(text[i + 2]) == 0xAA) {
+    ambiguous = true;
+    emit('k', false);  // U+212A KELVIN SIGN
+    return i + 3;
+  }
+  if (c == 0xC5 && i + 1 < text.size() && static_cast<unsigned char>(text[i + 1]) == 0xBF) {
+    ambiguous = true;
+    emit('s', false);  // U+017F LATIN SMALL LETTER LONG S
+    return i + 2;
+  }
+  if (c == 0xE2 && i + 2 < text.size() && static_cast<unsigned char>(text[i + 1]) == 0x84 &&
+      static_cast<unsigned char>(text[i + 2]) == 0xAB) {
+    emit(static_cast<char>(0xC3), false);  // U+212B ANGSTROM SIGN = å
+    emit(static_cast<char>(0xA5), false);
+    return i + 3;
+  }
+  if (c == 0xE1 && i + 2 < text.size() && static_cast<unsigned char>(text[i + 1]) == 0xB2 &&
+      static_cast<unsigned char>(text[i + 2]) >= 0x80 && static_cast<unsigned char>(text[i + 2]) <= 0x86) {
+    // U+1C80-U+1C86, old Cyrillic letter forms that fold to в д о с т т ъ.
+    static constexpr char32_t kBase[] = {0x432, 0x434, 0x43E, 0x441, 0x442, 0x442, 0x44A};
+    char32_t b = kBase[static_cast<unsigned char>(text[i + 2]) - 0x80];
+    emit(static_cast<char>(0xC0 | (b >> 6)), false);
+    emit(static_cast<char>(0x80 | (b & 0x3F)), false);
+    return i + 3;
+  }
+  if ((c == 0xC3 || c == 0xD0 || c == 0xD1) && i + 1 < text.size()) {
+    std::string f = fold_letter(text.substr(i, 2));
+    if (f.empty()) {
+      emit(static_cast<char>(c), false);
+      return i + 1;
+    }
+    emit(f[0], false);
+    emit(f[1], false);
+    return i + 2;
+  }
+  emit(static_cast<char>(c), false);
+  return i + 1;
+}
+
+// Calls emit(byte, word) for each byte of the folded form of `text` (prefilter_fold), so a scan can
+// fold as it goes instead of building the folded copy; `word` says whether PCRE2 counts the
+// original character as a word character. Sets `ambiguous` on KELVIN SIGN and LONG S: they fold to
+// word letters but are no word characters, so the markers around them may differ from a literal's.
 template <class Emit>
 void fold_each(std::string_view text, Emit&& emit, bool& ambiguous) {
-  for (std::size_t i = 0; i < text.size(); ++i) {
+  for (std::size_t i = 0; i < text.size();) {
     auto c = static_cast<unsigned char>(text[i]);
     if (c < 0x80) {
       emit(kAsciiFold[c], is_word_byte(c));
-    } else if (c == 0xE2 && i + 2 < text.size() && static_cast<unsigned char>(text[i + 1]) == 0x84 &&
-               static_cast<unsigned char>(text[i + 2]) == 0xAA) {
-      ambiguous = true;
-      emit('k', false);  // U+212A KELVIN SIGN
-      i += 2;
-    } else if (c == 0xC5 && i + 1 < text.size() && static_cast<unsigned char>(text[i + 1]) == 0xBF) {
-      ambiguous = true;
-      emit('s', false);  // U+017F LATIN SMALL LETTER LONG S
       ++i;
-    } else if (c == 0xE2 && i + 2 < text.size() && static_cast<unsigned char>(text[i + 1]) == 0x84 &&
-               static_cast<unsigned char>(text[i + 2]) == 0xAB) {
-      emit(static_cast<char>(0xC3), false);  // U+212B ANGSTROM SIGN = å
-      emit(static_cast<char>(0xA5), false);
-      i += 2;
-    } else if (c == 0xE1 && i + 2 < text.size() && static_cast<unsigned char>(text[i + 1]) == 0xB2 &&
-               static_cast<unsigned char>(text[i + 2]) >= 0x80 && static_cast<unsigned char>(text[i + 2]) <= 0x86) {
-      // U+1C80-U+1C86, old Cyrillic letter forms that fold to в д о с т т ъ.
-      static constexpr char32_t kBase[] = {0x432, 0x434, 0x43E, 0x441, 0x442, 0x442, 0x44A};
-      char32_t b = kBase[static_cast<unsigned char>(text[i + 2]) - 0x80];
-      emit(static_cast<char>(0xC0 | (b >> 6)), false);
-      emit(static_cast<char>(0x80 | (b & 0x3F)), false);
-      i += 2;
-    } else if ((c == 0xC3 || c == 0xD0 || c == 0xD1) && i + 1 < text.size()) {
-      std::string f = fold_letter(text.substr(i, 2));
-      if (f.empty()) {
-        emit(static_cast<char>(c), false);
-      } else {
-        emit(f[0], false);
-        emit(f[1], false);
-        ++i;
-      }
     } else {
-      emit(static_cast<char>(c), false);
+      i = fold_at(text, i, emit, ambiguous);
     }
   }
 }
@@ -504,12 +523,18 @@ void LiteralSet::build() {
   // Breadth first: failure links folded into the transitions (a DFA).
   std::vector<std::uint32_t> fail(trie.size(), 0);
   std::deque<std::uint32_t> queue;
+  // The states in breadth-first order become the new state numbers: the root and the shallow
+  // states, where a scan of ordinary text spends nearly all its steps, share a few cache lines
+  // instead of being spread over the whole table (trie order puts each literal's states together).
+  std::vector<std::uint32_t> order{0};
+  order.reserve(trie.size());
   for (std::uint32_t k = 0; k < classes_; ++k) {
     if (trie[0][k] != 0) queue.push_back(trie[0][k]);
   }
   while (!queue.empty()) {
     std::uint32_t s = queue.front();
     queue.pop_front();
+    order.push_back(s);
     const auto& inherited = outputs_[fail[s]];
     outputs_[s].insert(outputs_[s].end(), inherited.begin(), inherited.end());
     for (std::uint32_t k = 0; k < classes_; ++k) {
@@ -522,44 +547,93 @@ void LiteralSet::build() {
       }
     }
   }
+  std::vector<std::uint32_t> number(trie.size(), 0);
+  for (std::uint32_t n = 0; n < order.size(); ++n) number[order[n]] = n;
+  std::vector<std::vector<std::uint32_t>> outputs(trie.size());
+  for (std::uint32_t n = 0; n < order.size(); ++n) outputs[n] = std::move(outputs_[order[n]]);
+  outputs_ = std::move(outputs);
   // Transitions hold the target's row offset, with kHasOutput set when literals end there: the
   // scan loop then touches the outputs only on a hit.
-  if (trie.size() * classes_ >= kHasOutput) throw std::runtime_error("rules: too many pattern literals");
-  next_.assign(trie.size() * classes_, 0);
-  for (std::size_t s = 0; s < trie.size(); ++s) {
+  if (order.size() * classes_ >= kHasOutput) throw std::runtime_error("rules: too many pattern literals");
+  next_.assign(order.size() * classes_, 0);
+  for (std::size_t n = 0; n < order.size(); ++n) {
     for (std::uint32_t k = 0; k < classes_; ++k) {
-      std::uint32_t t = trie[s][k];
-      next_[s * classes_ + k] = t * classes_ | (outputs_[t].empty() ? 0 : kHasOutput);
+      std::uint32_t t = number[trie[order[n]][k]];
+      next_[n * classes_ + k] = t * classes_ | (outputs_[t].empty() ? 0 : kHasOutput);
     }
   }
+  for (std::size_t c = 0; c < kAsciiFold.size(); ++c)
+    ascii_class_[c] = byte_class_[static_cast<unsigned char>(kAsciiFold[c])];
+}
+
+void LiteralSet::mark(std::uint32_t row, std::vector<std::uint8_t>& found) const {
+  for (std::uint32_t id : outputs_[row / classes_]) found[id] = 1;
+}
+
+LiteralSet::Walk LiteralSet::advance_folded(std::string_view text, std::size_t i, Walk w,
+                                            std::vector<std::uint8_t>& found, bool& ambiguous) const {
+  auto step = [&](std::uint8_t cls) {
+    const std::uint32_t t = next_[w.row + cls];
+    w.row = t & ~kHasOutput;
+    if ((t & kHasOutput) != 0) mark(w.row, found);
+  };
+  w.at = fold_at(
+      text, i,
+      [&](char ch, bool word) {
+        if (word != w.word_before) {
+          step(byte_class_[static_cast<unsigned char>(kWordBoundary)]);
+          w.word_before = word;
+        }
+        step(byte_class_[static_cast<unsigned char>(ch)]);
+      },
+      ambiguous);
+  return w;
 }
 
 void LiteralSet::scan_folding(std::span<const std::string_view> pieces, std::vector<std::uint8_t>& found) const {
   found.assign(literals_.size(), 0);
   if (literals_.empty()) return;
-  std::uint32_t row = 0;
-  auto step = [&](char ch) {
-    std::uint32_t t = next_[row + byte_class_[static_cast<unsigned char>(ch)]];
+  bool ambiguous = false;
+  const std::uint32_t* const next = next_.data();
+  const std::uint8_t boundary = byte_class_[static_cast<unsigned char>(kWordBoundary)];
+  // One step of the walk of the automaton over the folded text; a marker goes before each
+  // character that is a word character when the one before is not, or the other way round (the
+  // start and the end count as non-word). The walk's row and flag are plain locals (kept in
+  // registers): a character that is not ASCII goes through advance_folded.
+  auto step = [&](std::uint32_t& row, std::uint8_t cls) {
+    const std::uint32_t t = next[row + cls];
     row = t & ~kHasOutput;
-    if ((t & kHasOutput) != 0) {
-      for (std::uint32_t id : outputs_[row / classes_]) found[id] = 1;
-    }
+    if ((t & kHasOutput) != 0) mark(row, found);
   };
-  // A marker before each character that is a word character when the one before is not, or the
-  // other way round: where \b matches (the start and the end of the text count as non-word).
-  bool word_before = false, ambiguous = false;
-  auto emit = [&](char ch, bool word) {
+  auto ascii = [&](std::uint32_t& row, bool& word_before, unsigned char c) {
+    const bool word = is_word_byte(c);
     if (word != word_before) {
-      step(kWordBoundary);
+      step(row, boundary);
       word_before = word;
     }
-    step(ch);
+    step(row, ascii_class_[c]);
   };
+  // Advances the walk by the character of `text` at `i`.
+  auto advance = [&](std::string_view text, std::size_t& i, std::uint32_t& row, bool& word_before) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c < 0x80) {
+      ascii(row, word_before, c);
+      ++i;
+      return;
+    }
+    Walk w = advance_folded(text, i, Walk{row, word_before, 0}, found, ambiguous);
+    row = w.row;
+    word_before = w.word_before;
+    i = w.at;
+  };
+  std::uint32_t row = 0;
+  bool word_before = false;
   for (std::size_t k = 0; k < pieces.size(); ++k) {
-    if (k > 0) emit('\n', false);
-    fold_each(pieces[k], emit, ambiguous);
+    if (k > 0) ascii(row, word_before, '\n');
+    const std::string_view text = pieces[k];
+    for (std::size_t i = 0; i < text.size();) advance(text, i, row, word_before);
   }
-  if (word_before) step(kWordBoundary);
+  if (word_before) step(row, boundary);
   // Around a KELVIN SIGN or LONG S the markers may not be where a match has them: run everything.
   if (ambiguous) std::fill(found.begin(), found.end(), 1);
 }

@@ -38,10 +38,24 @@ class LiteralSet {
 
  private:
   static constexpr std::uint32_t kHasOutput = 1u << 31;
+  // Where a walk of the automaton is: its row, whether the last character was a word character,
+  // and the index in the text after the character it read last.
+  struct Walk {
+    std::uint32_t row = 0;
+    bool word_before = false;
+    std::size_t at = 0;
+  };
+  // Marks the literals ending at `row`.
+  void mark(std::uint32_t row, std::vector<std::uint8_t>& found) const;
+  // Advances `w` by the character at text[i], which is not ASCII.
+  Walk advance_folded(std::string_view text, std::size_t i, Walk w, std::vector<std::uint8_t>& found,
+                      bool& ambiguous) const;
   std::vector<std::string> literals_;
   std::uint8_t byte_class_[256] = {};
+  std::uint8_t ascii_class_[128] = {};  // class of each ASCII byte's folded form
   std::uint32_t classes_ = 1;
-  std::vector<std::uint32_t> next_;                  // row (state * classes_) + class -> target row | kHasOutput
+  // row (state * classes_) + class -> target row | kHasOutput; states in breadth-first order.
+  std::vector<std::uint32_t> next_;
   std::vector<std::vector<std::uint32_t>> outputs_;  // literals ending at a state (fail chain included)
 };
 

@@ -19,6 +19,8 @@ void parse_mail(ParseContext& ctx);
 
 // A fresh event with feed.provider (sender domain) and feed.name set.
 core::Event new_event(const ParsedMail& mail, std::string_view feed_name);
+// The same into `e` (cleared first, its capacity kept): for parsers that emit many events.
+void reset_event(core::Event& e, const ParsedMail& mail, std::string_view feed_name);
 // time.source = `t` when known; otherwise the mail's Date, marked by extra.time_source_origin.
 void set_event_time(core::Event& e, std::optional<core::Timestamp> t, const ParsedMail& mail);
 

@@ -202,9 +202,14 @@ const Format& mail_format() {
 
 core::Event new_event(const ParsedMail& mail, std::string_view feed_name) {
   core::Event e;
+  reset_event(e, mail, feed_name);
+  return e;
+}
+
+void reset_event(core::Event& e, const ParsedMail& mail, std::string_view feed_name) {
+  e.clear();
   if (!mail.from_domain.empty()) e.set("feed.provider", mail.from_domain);
   e.set("feed.name", feed_name);
-  return e;
 }
 
 void set_event_time(core::Event& e, std::optional<core::Timestamp> t, const ParsedMail& mail) {

@@ -37,9 +37,37 @@ std::string take(char* s) {
   return s != nullptr ? std::string(s) : std::string();
 }
 
+// glibc unloads a charset's converter module when the last iconv descriptor using it is closed,
+// and GMime opens and closes one for every text part it converts: loading the module again
+// (dlopen) was most of the conversion's cost. One descriptor per charset, for up to kPinned
+// charsets, stays open for the life of the process and keeps its module loaded; the conversions
+// themselves are GMime's as before.
+void keep_converter_loaded(const char* charset) {
+  constexpr std::size_t kPinned = 32;
+  // Charsets tried (opened or not: each is tried once) and their descriptors, closed at exit.
+  struct Pinned {
+    std::mutex mu;
+    std::vector<std::pair<std::string, iconv_t>> open;
+    ~Pinned() {
+      for (auto& [name, cd] : open) {
+        if (cd != reinterpret_cast<iconv_t>(-1)) g_mime_iconv_close(cd);
+      }
+    }
+  };
+  static Pinned pinned;
+  std::string name = lower(charset);
+  std::lock_guard lock(pinned.mu);
+  if (pinned.open.size() >= kPinned) return;
+  for (const auto& p : pinned.open) {
+    if (p.first == name) return;
+  }
+  pinned.open.emplace_back(std::move(name), g_mime_iconv_open("UTF-8", charset));
+}
+
 class Walker {
  public:
-  Walker(ParseContext& ctx, ParsedMail& mail) : ctx_(ctx), mail_(mail) {}
+  // `source`: the byte array of the stream the mail was parsed from.
+  Walker(ParseContext& ctx, ParsedMail& mail, const GByteArray* source) : ctx_(ctx), mail_(mail), source_(source) {}
 
   void walk(GMimeObject* obj, int depth) {
     if (obj == nullptr || stopped_) return;
@@ -88,9 +116,9 @@ class Walker {
         } else if (!GMIME_IS_TEXT_PART(obj) && is_signed_media(part, content, src)) {
           part.content_skipped = true;
         } else if (GMIME_IS_TEXT_PART(obj)) {
-          text_body(GMIME_TEXT_PART(obj), content, part.body, encoded);
+          text_body(GMIME_TEXT_PART(obj), content, part.body);
         } else {
-          decoded_body(content, part.body, encoded);
+          decoded_body(content, part.body);
         }
       }
     }
@@ -101,11 +129,7 @@ class Walker {
   void fill_meta(GMimeObject* obj, MimePart& part) {
     GMimeContentType* ct = g_mime_object_get_content_type(obj);
     if (ct != nullptr) part.content_type = lower(take(g_mime_content_type_get_mime_type(ct)));
-    part.headers = take(g_mime_object_get_headers(obj, nullptr));
-    if (part.headers.size() > ctx_.limits().max_header_bytes) {
-      ctx_.issue("header-limit", 0, 0, "MIME part headers larger than limits.max_header_bytes", part.headers);
-      part.headers.resize(ctx_.limits().max_header_bytes);
-    }
+    check_header_size(obj);
     if (GMIME_IS_PART(obj)) {
       const char* fn = g_mime_part_get_filename(GMIME_PART(obj));
       if (fn != nullptr) part.filename = fn;
@@ -117,13 +141,71 @@ class Walker {
     }
   }
 
-  // `encoded` (the encoded size, <= 0 when unknown) bounds the decoded size of every transfer
-  // encoding: reserving it spares the doubling copies of a growing array for large attachments.
-  static void decoded_body(GMimeDataWrapper* content, std::string& out, gint64 encoded) {
-    GPtr<GMimeStream> mem(
-        encoded > (64 << 10) && static_cast<std::uint64_t>(encoded) <= std::numeric_limits<guint>::max()
-            ? g_mime_stream_mem_new_with_byte_array(g_byte_array_sized_new(static_cast<guint>(encoded)))
-            : g_mime_stream_mem_new());
+  // The part's header block as GMime writes it is only needed when it may exceed the limit (for
+  // the issue's excerpt): writing it for every part cost more than the rest of the walk. GMime
+  // writes each header as raw name, ':' and raw value; the bound below allows twice that (a
+  // newline conversion at most doubles it), so a block under half the limit is never written.
+  void check_header_size(GMimeObject* obj) {
+    GMimeHeaderList* list = g_mime_object_get_header_list(obj);
+    std::uint64_t raw = 0;
+    const int n = list != nullptr ? g_mime_header_list_get_count(list) : 0;
+    for (int i = 0; i < n; ++i) {
+      GMimeHeader* h = g_mime_header_list_get_header_at(list, i);
+      const char* name = g_mime_header_get_raw_name(h);
+      const char* value = g_mime_header_get_raw_value(h);
+      if (name == nullptr || value == nullptr) {  // written from the parsed value: no bound, write it
+        raw = ctx_.limits().max_header_bytes;
+        break;
+      }
+      raw += std::strlen(name) + std::strlen(value) + 2;
+    }
+    if (2 * raw <= ctx_.limits().max_header_bytes) return;
+    std::string headers = take(g_mime_object_get_headers(obj, nullptr));
+    if (headers.size() > ctx_.limits().max_header_bytes) {
+      ctx_.issue("header-limit", 0, 0, "MIME part headers larger than limits.max_header_bytes", headers);
+    }
+  }
+
+  // The decoded content. A part of the mail's own buffer (GMime's parser keeps content as bounds
+  // into the source stream) is decoded straight from those bytes into `out`, with the decoder
+  // GMime's data wrapper runs (g_mime_encoding_step over the whole content, then flush): no filter
+  // stream, no growing memory stream and no copy. Anything else goes through GMime as before.
+  void decoded_body(GMimeDataWrapper* content, std::string& out) const {
+    GMimeStream* src = g_mime_data_wrapper_get_stream(content);
+    if (src != nullptr && GMIME_IS_STREAM_MEM(src)) {
+      GByteArray* buf = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(src));
+      if (buf == source_ && src->bound_start >= 0 && src->bound_start <= static_cast<gint64>(buf->len)) {
+        const gint64 end = src->bound_end < 0 ? static_cast<gint64>(buf->len)
+                                              : std::min<gint64>(src->bound_end, static_cast<gint64>(buf->len));
+        const auto* bytes = reinterpret_cast<const char*>(buf->data) + src->bound_start;
+        const auto len = static_cast<std::size_t>(std::max<gint64>(end - src->bound_start, 0));
+        if (decode(g_mime_data_wrapper_get_encoding(content), std::string_view(bytes, len), out)) return;
+      }
+    }
+    decoded_body_via_gmime(content, out);
+  }
+
+  // Base64 and quoted-printable (their decoders carry all state from call to call, so one call over
+  // the whole content gives what GMime's filter gives chunk by chunk) and the identity encodings;
+  // false for uuencode, which GMime's filter reads line by line itself.
+  static bool decode(GMimeContentEncoding encoding, std::string_view in, std::string& out) {
+    switch (encoding) {
+      case GMIME_CONTENT_ENCODING_BASE64:
+      case GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE: break;
+      case GMIME_CONTENT_ENCODING_UUENCODE: return false;
+      default: out.assign(in); return true;
+    }
+    GMimeEncoding state;
+    g_mime_encoding_init_decode(&state, encoding);
+    out.resize(g_mime_encoding_outlen(&state, in.size()) + 16);
+    std::size_t n = g_mime_encoding_step(&state, in.data(), in.size(), out.data());
+    n += g_mime_encoding_flush(&state, "", 0, out.data() + n);
+    out.resize(n);
+    return true;
+  }
+
+  static void decoded_body_via_gmime(GMimeDataWrapper* content, std::string& out) {
+    GPtr<GMimeStream> mem(g_mime_stream_mem_new());
     g_mime_data_wrapper_write_to_stream(content, mem.get());
     GByteArray* bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem.get()));
     if (bytes != nullptr) out.assign(reinterpret_cast<const char*>(bytes->data), bytes->len);
@@ -132,13 +214,14 @@ class Walker {
   // The text as g_mime_text_part_get_text gives it (UTF-8, cut at the first NUL), without its
   // charset conversion where that changes nothing: no charset, valid UTF-8 declared as UTF-8, or
   // ASCII in an ASCII-compatible charset. The conversion (iconv) was a tenth of the mail intake.
-  static void text_body(GMimeTextPart* text, GMimeDataWrapper* content, std::string& out, gint64 encoded) {
-    decoded_body(content, out, encoded);
+  void text_body(GMimeTextPart* text, GMimeDataWrapper* content, std::string& out) const {
+    decoded_body(content, out);
     const char* charset = g_mime_object_get_content_type_parameter(GMIME_OBJECT(text), "charset");
     if (charset == nullptr || conversion_keeps(charset, out)) {
       if (std::size_t nul = out.find('\0'); nul != std::string::npos) out.resize(nul);
       return;
     }
+    keep_converter_loaded(charset);
     out = take(g_mime_text_part_get_text(text));
   }
 
@@ -232,6 +315,7 @@ class Walker {
 
   ParseContext& ctx_;
   ParsedMail& mail_;
+  const GByteArray* source_;
   bool stopped_ = false;
 };
 
@@ -277,8 +361,24 @@ bool iequals(std::string_view a, std::string_view b) {
 bool icontains(std::string_view hay, std::string_view needle) {
   if (needle.empty()) return true;
   if (hay.size() < needle.size()) return false;
-  const unsigned char first = low(needle[0]);
   const std::size_t last = hay.size() - needle.size();
+  // A needle with a byte that has no case and is rarely in text (':' in "Report-Type:", '-', '=',
+  // digits) is searched by that byte alone with memchr, whatever letter it starts with.
+  for (std::size_t j = 0; j < needle.size(); ++j) {
+    const char r = needle[j];
+    if ((r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') || r == ' ' || static_cast<unsigned char>(r) >= 0x80) {
+      continue;
+    }
+    for (std::size_t from = j; from <= last + j;) {
+      const void* p = std::memchr(hay.data() + from, r, last + j + 1 - from);
+      if (p == nullptr) return false;
+      const std::size_t at = static_cast<std::size_t>(static_cast<const char*>(p) - hay.data());
+      if (iequals(hay.substr(at - j, needle.size()), needle)) return true;
+      from = at + 1;
+    }
+    return false;
+  }
+  const unsigned char first = low(needle[0]);
   // Candidates by memchr for both cases of the first byte (the loop ran byte by byte before); each
   // case's next position is searched again only once the scan has passed it.
   const char lc = static_cast<char>(first);
@@ -354,6 +454,67 @@ std::size_t header_block_length(std::string_view data, std::size_t max) {
   return std::string_view::npos;
 }
 
+namespace {
+
+// The top-level fields that GMime's message gives this file (Subject, Message-ID, From) or that
+// shape the body (Content-*, MIME-Version); every other one (Received, DKIM-Signature, ARC-*, ...)
+// would only become a GMime header object to build and free, which cost more than the MIME walk.
+bool gmime_reads(std::string_view name) {
+  return iequals(name, "Subject") || iequals(name, "From") || iequals(name, "Message-ID") ||
+         iequals(name, "MIME-Version") || (name.size() >= 8 && iequals(name.substr(0, 8), "Content-"));
+}
+
+// Writes into `out` the mail with only the top-level fields GMime needs (see gmime_reads; the first
+// field is always kept, so the block is never empty), each field byte for byte with its
+// continuation lines, then the empty line and the body as they were. Only for a header block that
+// GMime reads the same way we do: every line up to the empty line at `hlen` is a continuation
+// (never the first) or "name:" with a name of printable ASCII without spaces. Returns false, and
+// the mail goes to GMime whole, for anything else.
+bool reduce_top_level_fields(std::string_view data, std::size_t hlen, std::string& out) {
+  std::size_t pos = 0;
+  bool keep = false, first = true;
+  std::vector<std::pair<std::size_t, std::size_t>> kept;  // byte ranges of kept lines
+  while (pos < hlen) {
+    std::size_t eol = data.find('\n', pos);
+    if (eol == std::string_view::npos || eol >= hlen) return false;
+    std::string_view line = data.substr(pos, eol - pos);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.empty()) {
+      if (eol + 1 != hlen) return false;
+      break;
+    }
+    if (line.front() == ' ' || line.front() == '\t') {
+      if (first) return false;
+    } else {
+      std::size_t colon = line.find(':');
+      if (colon == std::string_view::npos || colon == 0) return false;
+      for (char c : line.substr(0, colon)) {
+        if (c <= ' ' || c > '~') return false;
+      }
+      keep = first || gmime_reads(line.substr(0, colon));
+      first = false;
+    }
+    if (keep) {
+      if (!kept.empty() && kept.back().second == pos) {
+        kept.back().second = eol + 1;
+      } else {
+        kept.emplace_back(pos, eol + 1);
+      }
+    }
+    pos = eol + 1;
+  }
+  if (first) return false;
+  std::size_t size = data.size() - pos;
+  for (auto [b, e] : kept) size += e - b;
+  out.clear();
+  out.reserve(size);
+  for (auto [b, e] : kept) out.append(data.substr(b, e - b));
+  out.append(data.substr(pos));
+  return true;
+}
+
+}  // namespace
+
 ParsedMail parse_mime(std::string_view data, ParseContext& ctx) {
   init_gmime();
   ParsedMail mail;
@@ -379,20 +540,21 @@ ParsedMail parse_mime(std::string_view data, ParseContext& ctx) {
   mail.header_text.assign(data.substr(0, hlen));
   mail.fields = parse_header_block(mail.header_text);
 
-  // The parser reads the mail where it is: a stream over a borrowed array instead of a copy.
-  struct Lend {
-    void operator()(GByteArray* a) const { g_byte_array_free(a, FALSE); }  // frees the array, not the mail
-  };
-  std::unique_ptr<GByteArray, Lend> lent;
-  GPtr<GMimeStream> stream;
-  if (data.size() <= std::numeric_limits<guint>::max()) {
-    // GMime only reads it (the array is never written or freed through the stream).
-    lent.reset(g_byte_array_new_take(reinterpret_cast<guint8*>(const_cast<char*>(data.data())), data.size()));
-    stream.reset(g_mime_stream_mem_new_with_byte_array(lent.get()));
-    g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(stream.get()), FALSE);
-  } else {
-    stream.reset(g_mime_stream_mem_new_with_buffer(data.data(), data.size()));
+  // GMime reads the mail where it is (or its copy without the top-level fields nothing here reads
+  // from GMime): a byte array that the stream does not own (only read, never written or freed; it
+  // outlives every GMime object below).
+  std::string reduced;
+  std::string_view gmime_input = data;
+  if (hlen < data.size() && reduce_top_level_fields(data, hlen, reduced)) gmime_input = reduced;
+  if (gmime_input.size() > std::numeric_limits<guint>::max()) {  // only with max_mail_bytes raised past 4 GiB
+    ctx.issue("mail-size-limit", 0, 0, "mail larger than 4 GiB (GMime's limit); not parsed", {},
+              "split the mailbox or lower [limits] max_mail_bytes");
+    return mail;
   }
+  GByteArray source{reinterpret_cast<guint8*>(const_cast<char*>(gmime_input.data())),
+                    static_cast<guint>(gmime_input.size())};
+  GPtr<GMimeStream> stream(g_mime_stream_mem_new_with_byte_array(&source));
+  g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(stream.get()), FALSE);
   GPtr<GMimeParser> parser(g_mime_parser_new_with_stream(stream.get()));
   g_mime_parser_set_format(parser.get(), GMIME_FORMAT_MESSAGE);
   GPtr<GMimeMessage> msg(g_mime_parser_construct_message(parser.get(), nullptr));
@@ -404,7 +566,6 @@ ParsedMail parse_mime(std::string_view data, ParseContext& ctx) {
   if (const char* s = g_mime_message_get_subject(msg.get())) mail.subject = s;
   if (const char* id = g_mime_message_get_message_id(msg.get())) mail.message_id = id;
   if (InternetAddressList* from = g_mime_message_get_from(msg.get())) {
-    mail.from = take(internet_address_list_to_string(from, nullptr, FALSE));
     if (internet_address_list_length(from) > 0) {
       InternetAddress* a = internet_address_list_get_address(from, 0);
       if (INTERNET_ADDRESS_IS_MAILBOX(a)) {
@@ -422,7 +583,7 @@ ParsedMail parse_mime(std::string_view data, ParseContext& ctx) {
   if (body != nullptr) {
     GMimeContentType* ct = g_mime_object_get_content_type(body);
     if (ct != nullptr) mail.content_type = lower(take(g_mime_content_type_get_mime_type(ct)));
-    Walker(ctx, mail).walk(body, 0);
+    Walker(ctx, mail, &source).walk(body, 0);
   }
   return mail;
 }

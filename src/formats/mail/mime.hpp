@@ -37,7 +37,6 @@ struct MimePart {
   std::string filename;      // from Content-Disposition filename or Content-Type name
   bool attachment = false;   // Content-Disposition: attachment
   bool is_message = false;   // message/rfc822 container: body holds the whole embedded mail
-  std::string headers;       // the part's own header block as text
   std::string body;          // decoded content; text/* converted to UTF-8
   // An attached image or PDF whose first bytes are that format's signature: not decoded (body
   // empty), since no report format reads one; decoding them was the largest cost of a mail.
@@ -49,7 +48,6 @@ struct ParsedMail {
   std::string header_text;  // top-level header block, as received
   HeaderFields fields;      // top-level header fields
   std::string subject;      // decoded (RFC 2047)
-  std::string from;         // display form "Name <addr>"
   std::string from_address;
   std::string from_domain;
   std::string message_id;

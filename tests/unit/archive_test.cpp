@@ -3,15 +3,13 @@
 
 #include <gtest/gtest.h>
 
-#include <archive.h>
-#include <archive_entry.h>
-
 #include <algorithm>
 #include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "archive_maker.hpp"
 #include "core/event.hpp"
 #include "formats/format.hpp"
 
@@ -69,28 +67,8 @@ std::string big_report(std::size_t bytes) {
 }
 
 std::string pack(const std::string& name, const std::string& content, bool gzip, bool store = false) {
-  std::vector<char> buf(content.size() + (1 << 20));
-  std::size_t used = 0;
-  archive* a = archive_write_new();
-  if (gzip) {
-    archive_write_set_format_raw(a);
-    archive_write_add_filter_gzip(a);
-  } else {
-    archive_write_set_format_zip(a);
-    if (store) archive_write_set_format_option(a, "zip", "compression", "store");
-  }
-  archive_write_open_memory(a, buf.data(), buf.size(), &used);
-  archive_entry* e = archive_entry_new();
-  archive_entry_set_pathname(e, name.c_str());
-  archive_entry_set_size(e, static_cast<la_int64_t>(content.size()));
-  archive_entry_set_filetype(e, AE_IFREG);
-  archive_entry_set_perm(e, 0644);
-  archive_write_header(a, e);
-  archive_write_data(a, content.data(), content.size());
-  archive_entry_free(e);
-  archive_write_close(a);
-  archive_write_free(a);
-  return std::string(buf.data(), used);
+  using testing::Packing;
+  return testing::pack_member(name, content, gzip ? Packing::kGzip : store ? Packing::kZipStored : Packing::kZip);
 }
 
 // Parses every member of `packed`: streamed (from its head on) or read whole first.

@@ -1,12 +1,10 @@
 // The named MIME and archive limits record issues instead of failing: depth, parts, sizes, bombs.
 #include <gtest/gtest.h>
 
-#include <archive.h>
-#include <archive_entry.h>
-
 #include <string>
 #include <vector>
 
+#include "archive_maker.hpp"
 #include "formats/format.hpp"
 #include "formats/mail/archive.hpp"
 
@@ -85,22 +83,7 @@ TEST(MailLimits, MailAndHeaderSizeLimits) {
 }
 
 std::string zip_of(const std::string& name, const std::string& content) {
-  std::vector<char> buf(1 << 20);
-  std::size_t used = 0;
-  archive* a = archive_write_new();
-  archive_write_set_format_zip(a);
-  archive_write_open_memory(a, buf.data(), buf.size(), &used);
-  archive_entry* e = archive_entry_new();
-  archive_entry_set_pathname(e, name.c_str());
-  archive_entry_set_size(e, static_cast<la_int64_t>(content.size()));
-  archive_entry_set_filetype(e, AE_IFREG);
-  archive_entry_set_perm(e, 0644);
-  archive_write_header(a, e);
-  archive_write_data(a, content.data(), content.size());
-  archive_entry_free(e);
-  archive_write_close(a);
-  archive_write_free(a);
-  return std::string(buf.data(), used);
+  return testing::pack_member(name, content, testing::Packing::kZip);
 }
 
 TEST(MailLimits, DecompressionRatioStopsABomb) {

@@ -349,8 +349,8 @@ void CaseBook::flush() {
   if (!book_) return;
   auto& b = *book_;
   // Many new cases at once (a big first report): one index build beats an index insert per case.
-  std::size_t fresh = 0;
-  for (const auto& e : b.entries) fresh += e.dirty && e.is_new && e.event_count > 0 ? 1 : 0;
+  // Every case opened since the last flush has its opening here (a few may get no event).
+  const std::size_t fresh = b.openings.size();
   std::optional<store::Store::CaseIndexDeferral> deferral;
   if (fresh >= kBulkCases && static_cast<std::int64_t>(fresh) >= b.stored_before) deferral.emplace(store_);
   // Cases first: the history rows refer to them.

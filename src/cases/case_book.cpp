@@ -13,10 +13,6 @@
 namespace klartext::cases {
 namespace {
 
-// From this many new cases in one flush (and at least as many as the store held before) the case
-// index by customer is built once afterwards instead of case by case (Store::CaseIndexDeferral).
-constexpr std::size_t kBulkCases = 50'000;
-
 constexpr std::array<std::string_view, 5> kStateNames = {"open", "notified", "resolved", "escalated", "closed"};
 
 int rank(core::Severity s) {
@@ -74,8 +70,7 @@ struct CaseBook::Book {
                        ((static_cast<std::uint64_t>(k.customer) << 32 | k.cls) * 0x9E3779B97F4A7C15ULL));
   }
 
-  std::vector<Entry> entries;      // by id
-  std::int64_t stored_before = 0;  // the highest case id in the store at the last sync (about how many there are)
+  std::vector<Entry> entries;  // by id
   // Key -> index into entries, open addressing over the entries' own keys: no node per case. A slot
   // holds the entry index (low 32 bits) and the top 32 bits of the key's hash, so a probe touches
   // an entry only when the tags match: among a million active cases a lookup costs about one
@@ -269,7 +264,6 @@ std::int64_t CaseBook::case_for(std::uint32_t customer_key, const core::Event& e
     // those another process created since), and where our numbering of new cases starts.
     for (auto& c : store_.active_cases_after(b.loaded_up_to)) b.add(std::move(c));
     b.next_id = std::max(store_.max_case_id(), b.loaded_up_to) + 1;
-    b.stored_before = b.next_id - 1;
     b.synced = true;
   }
   Book::Key key{customer_key, b.classification(event.classification()), event.source_ip().value_or(core::IpAddress{})};
@@ -348,11 +342,6 @@ void CaseBook::add_event(std::int64_t case_id, const core::Event& event, core::T
 void CaseBook::flush() {
   if (!book_) return;
   auto& b = *book_;
-  // Many new cases at once (a big first report): one index build beats an index insert per case.
-  // Every case opened since the last flush has its opening here (a few may get no event).
-  const std::size_t fresh = b.openings.size();
-  std::optional<store::Store::CaseIndexDeferral> deferral;
-  if (fresh >= kBulkCases && static_cast<std::int64_t>(fresh) >= b.stored_before) deferral.emplace(store_);
   // Cases first: the history rows refer to them.
   std::size_t opening = 0;
   for (auto& e : b.entries) {
@@ -385,7 +374,6 @@ void CaseBook::flush() {
   b.pending.clear();
   b.openings.clear();
   b.synced = false;
-  if (deferral) deferral->finish();
 }
 
 std::int64_t CaseBook::record_letter(const store::Notification& letter) {

@@ -71,9 +71,6 @@ class Connection {
   virtual Statement& prepare(std::string_view sql) = 0;
   // Runs a script of several statements without parameters (migrations).
   virtual void exec_script(std::string_view sql) = 0;
-  // Ends every cached statement's run (a statement keeps its cursor until its next use). SQLite
-  // refuses to drop or build an index while any statement still reads.
-  virtual void reset_statements() {}
   virtual void begin() = 0;
   virtual void commit() = 0;
   virtual void rollback() = 0;

@@ -164,9 +164,6 @@ class SqliteConnection final : public Connection {
       throw SqlError("sqlite: exec: " + msg);
     }
   }
-  void reset_statements() override {
-    for (auto& [sql, stmt] : cache_) stmt->reset();
-  }
   void begin() override { exec_script("BEGIN IMMEDIATE"); }
   void commit() override { exec_script("COMMIT"); }
   void rollback() override {

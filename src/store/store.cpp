@@ -220,7 +220,6 @@ class BufferingConnection final : public Connection {
     store_.flush_pending();
     inner_->exec_script(sql);
   }
-  void reset_statements() override { inner_->reset_statements(); }
   void begin() override {
     inner_->begin();
     store_.pending_->in_tx = inner_->backend() == "postgres";
@@ -297,32 +296,6 @@ void Store::Transaction::commit() {
 // ---- schema ----
 void Store::set_reference_checks(bool on) {
   if (backend() == "sqlite") conn_->exec_script(on ? "PRAGMA foreign_keys=ON" : "PRAGMA foreign_keys=OFF");
-}
-
-// The index of migration 004 (both backends), as it is built there.
-constexpr std::string_view kCaseCustomerIndex = "CREATE INDEX cases_customer ON cases (customer_id)";
-
-Store::CaseIndexDeferral::CaseIndexDeferral(Store& store) : exceptions_(std::uncaught_exceptions()) {
-  if (store.backend() != "sqlite") return;
-  store.conn_->reset_statements();
-  store.conn_->exec_script("DROP INDEX IF EXISTS cases_customer");
-  store_ = &store;
-}
-
-void Store::CaseIndexDeferral::finish() {
-  if (store_ == nullptr) return;
-  Store* s = std::exchange(store_, nullptr);
-  s->conn_->reset_statements();
-  s->conn_->exec_script(kCaseCustomerIndex);
-}
-
-Store::CaseIndexDeferral::~CaseIndexDeferral() {
-  if (store_ == nullptr || std::uncaught_exceptions() > exceptions_) return;
-  try {
-    finish();
-  } catch (const std::exception& e) {
-    spdlog::error("case index not rebuilt error={}", e.what());
-  }
 }
 
 void Store::migrate() {

@@ -249,25 +249,7 @@ class Store {
   // opening transition (-> kOpen at c.created) is recorded in the case row itself (schema version 6;
   // case_history() lists it first): then do not add_transition() it as well.
   void insert_case_with_id(const cases::Case& c, std::string_view opened_reason = {});
-  std::int64_t max_case_id();  // 0 when there is none
-  // Many case rows about to be inserted in this transaction (e.g. the first import of a big report):
-  // on SQLite the case index by customer is dropped until finish(), which builds it again in one
-  // sorted pass instead of one random index insert per case (747 k new cases: 0.7 s instead of
-  // about 2 s). Inside a transaction only: DDL is transactional there, so a rollback or a crash
-  // leaves the index as it was. Left by an exception, the guard leaves the rebuild to the rollback.
-  // A no-op on PostgreSQL.
-  class CaseIndexDeferral {
-   public:
-    explicit CaseIndexDeferral(Store& store);
-    ~CaseIndexDeferral();
-    CaseIndexDeferral(const CaseIndexDeferral&) = delete;
-    CaseIndexDeferral& operator=(const CaseIndexDeferral&) = delete;
-    void finish();  // builds the index again (throws SqlError)
-
-   private:
-    Store* store_ = nullptr;
-    int exceptions_ = 0;  // std::uncaught_exceptions() when made
-  };
+  std::int64_t max_case_id();              // 0 when there is none
   void update_case(const cases::Case& c);  // all mutable fields, by c.id
   // What an event changes (event count, first/last seen, severity, source port, updated) and,
   // with_state, the state; leaves the letter fields alone.

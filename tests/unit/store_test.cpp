@@ -740,50 +740,6 @@ TEST_P(StoreTest, BatchBoundariesOfEventsCasesAndHistory) {
   EXPECT_EQ(store_->insert_case(numbered_case(0)), last + 1);
 }
 
-// Store::CaseIndexDeferral: the case index by customer is gone while many cases go in and back
-// (and used) afterwards; a rollback or an exception leaves it as it was; a statement still reading
-// (its cursor open) does not block the drop or the build.
-TEST_P(StoreTest, DeferredCaseIndexIsBuiltAgainAndSurvivesRollback) {
-  auto has_index = [&] {
-    if (GetParam() != "sqlite") return true;
-    auto& st =
-        store_->sql().prepare("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'cases_customer'");
-    return st.step() && st.get_int(0) == 1;
-  };
-  {
-    auto tx = store_->transaction();
-    store_->insert_case_with_id(numbered_case(1));
-    tx.commit();
-  }
-  {
-    auto tx = store_->transaction();
-    auto& reading = store_->sql().prepare("SELECT id FROM cases");
-    ASSERT_TRUE(reading.step());  // left open on purpose
-    store::Store::CaseIndexDeferral deferral(*store_);
-    for (int id = 2; id <= 300; ++id) store_->insert_case_with_id(numbered_case(id));
-    deferral.finish();
-    tx.commit();
-  }
-  EXPECT_TRUE(has_index());
-  EXPECT_EQ(store_->list_cases({.customer_id = "K-5"}).size(), 18u);  // ids 5, 22, ..., 294
-  {
-    auto tx = store_->transaction();
-    store::Store::CaseIndexDeferral deferral(*store_);
-    store_->insert_case_with_id(numbered_case(301));
-  }  // neither finished nor committed: the rollback restores the index
-  EXPECT_TRUE(has_index());
-  EXPECT_THROW(
-      {
-        auto tx = store_->transaction();
-        store::Store::CaseIndexDeferral deferral(*store_);
-        store_->insert_case_with_id(numbered_case(1));  // the id exists: fails (PostgreSQL: at the read)
-        store_->list_cases();
-      },
-      SqlError);
-  EXPECT_TRUE(has_index());
-  EXPECT_EQ(store_->list_cases().size(), 300u);
-}
-
 // The holder index's snapshot: saved by from_store inside a transaction, used while the customer
 // data stays as it was, stale after a change (not after a session that changes nothing).
 TEST_P(StoreTest, HolderSnapshotFollowsTheCustomerData) {

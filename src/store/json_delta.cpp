@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include "store/varint.hpp"
+
 namespace klartext::store::detail {
 namespace {
 
@@ -46,24 +48,6 @@ std::size_t value_end(std::string_view s, std::size_t pos) {
     }
   }
   return std::string_view::npos;
-}
-
-void put_varint(std::string& out, std::size_t n) {
-  while (n >= 0x80) {
-    out.push_back(static_cast<char>((n & 0x7F) | 0x80));
-    n >>= 7;
-  }
-  out.push_back(static_cast<char>(n));
-}
-
-bool get_varint(std::string_view s, std::size_t& pos, std::size_t& n) {
-  n = 0;
-  for (int shift = 0; pos < s.size() && shift < 64; shift += 7) {
-    auto b = static_cast<unsigned char>(s[pos++]);
-    n |= static_cast<std::size_t>(b & 0x7F) << shift;
-    if ((b & 0x80) == 0) return true;
-  }
-  return false;
 }
 
 // The key part of a member (`"key"`), for "same key, other value".
@@ -170,7 +154,7 @@ bool decode_delta(const std::vector<std::string_view>& base, std::string_view de
   std::size_t j = 0, pos = 0;
   while (pos < delta.size()) {
     char op = delta[pos++];
-    std::size_t n = 0;
+    std::uint64_t n = 0;
     if (!get_varint(delta, pos, n)) return false;
     switch (op) {
       case 'c':

@@ -8,12 +8,15 @@
 #include <cstring>
 #include <exception>
 #include <map>
+#include <optional>
 #include <set>
 #include <stdexcept>
+#include <unordered_map>
 #include <unordered_set>
 #include <utility>
 
 #include "core/embedded.hpp"
+#include "store/event_block.hpp"
 #include "store/event_keys.hpp"
 #include "store/json_delta.hpp"
 #include "store/row_buffer.hpp"
@@ -127,6 +130,37 @@ std::string_view event_id_in_json(std::string_view json) {
   return end == std::string_view::npos ? std::string_view() : json.substr(start, end - start);
 }
 
+// Puts an event's JSON back together as core::Event::to_json() wrote it (into e.json), from what
+// the store keeps: `stored` is the JSON whole or, with a `base`, its delta against that base
+// (schema 4); with `evidence` the JSON's "raw" value was left empty and is the base64 of
+// prefix + raw (schema 2). An event id stored only inside the JSON is taken from there.
+void assemble_json(EventRow& e, std::string_view stored, std::optional<std::string_view> base,
+                   std::optional<std::pair<std::string_view, std::string_view>> evidence) {
+  std::string_view json = stored;
+  std::string whole;
+  if (base) {
+    thread_local std::vector<std::string_view> members;
+    if (!detail::split_members(*base, members) || !detail::decode_delta(members, stored, whole)) {
+      throw SqlError("event " + std::to_string(e.id) + ": stored JSON delta does not decode");
+    }
+    json = whole;
+  }
+  if (e.event_id.empty()) e.event_id = std::string(event_id_in_json(json));  // stored in the JSON only
+  const auto pos = evidence ? raw_value_pos(json) : std::string_view::npos;
+  if (pos == std::string_view::npos) {
+    e.json = std::string(json);
+    return;
+  }
+  const auto [prefix, raw] = *evidence;
+  std::string bytes;
+  bytes.reserve(prefix.size() + raw.size());
+  bytes.append(prefix).append(raw);
+  e.json.reserve(json.size() + bytes.size() * 4 / 3 + 4);
+  e.json.assign(json.substr(0, pos));
+  core::append_base64(e.json, bytes);
+  e.json.append(json.substr(pos));
+}
+
 EventRow read_event(const Statement& st) {
   EventRow e;
   e.id = st.get_int(0);
@@ -139,33 +173,20 @@ EventRow read_event(const Statement& st) {
   e.severity = core::parse_severity(st.get_text(7)).value_or(core::Severity::kUnknown);
   e.customer_id = std::string(st.get_text(8));
   e.case_id = st.get_opt_int(9);
-  std::string_view json = st.get_text(10);
-  std::string whole;  // schema 4: the JSON from its report's base and the delta
-  if (!st.is_null(13)) {
-    thread_local std::vector<std::string_view> base;
-    auto base_text = st.get_text(14);
-    if (!detail::split_members(base_text, base) || !detail::decode_delta(base, st.get_blob(15), whole)) {
-      throw SqlError("event " + std::to_string(e.id) + ": stored JSON delta does not decode");
-    }
-    json = whole;
+  // get_blob copies: the bytes live here while the JSON is put together.
+  std::string prefix, raw, delta;
+  std::optional<std::pair<std::string_view, std::string_view>> evidence;
+  if (!st.is_null(11)) {
+    if (!st.is_null(12)) prefix = st.get_blob(12);
+    raw = st.get_blob(11);
+    evidence.emplace(prefix, raw);
   }
-  if (e.event_id.empty()) e.event_id = std::string(event_id_in_json(json));  // stored in the JSON only
-  if (st.is_null(11)) {
-    e.json = std::string(json);
-    return e;
+  if (st.is_null(13)) {
+    assemble_json(e, st.get_text(10), std::nullopt, evidence);
+  } else {
+    delta = st.get_blob(15);
+    assemble_json(e, delta, st.get_text(14), evidence);
   }
-  // Compact row: put the base64 of prefix + raw back into the empty "raw" value.
-  std::string evidence = st.is_null(12) ? std::string() : st.get_blob(12);
-  evidence += st.get_blob(11);
-  auto pos = raw_value_pos(json);
-  if (pos == std::string_view::npos) {
-    e.json = std::string(json);
-    return e;
-  }
-  e.json.reserve(json.size() + evidence.size() * 4 / 3 + 4);
-  e.json.assign(json.substr(0, pos));
-  core::append_base64(e.json, evidence);
-  e.json.append(json.substr(pos));
   return e;
 }
 
@@ -188,21 +209,28 @@ namespace detail {
 
 // The rows add_event, insert_case_with_id and add_transition buffer on PostgreSQL (store.hpp).
 struct PendingWrites {
-  bool in_tx = false;          // PostgreSQL, inside a transaction: buffer
-  bool events_locked = false;  // this transaction holds the event writers' advisory lock
+  bool in_tx = false;  // PostgreSQL, inside a transaction: buffer
   RowBuffer cases{"INSERT INTO cases (id, " + std::string(kCaseColumns.substr(4)) + ", opened_reason)", 18};
   RowBuffer history{"INSERT INTO case_history (case_id, from_state, to_state, time, reason)", 5};
-  // The id last: the columns 1..14 are bound as in the single-row INSERT.
-  RowBuffer events{
-      "INSERT INTO events (event_id, report_id, classification, source_ip, source_port, time, severity, customer_id, "
-      "case_id, json, raw_prefix_id, raw, json_base_id, json_delta, id)",
-      15};
+  // The event block being filled (both backends, inside a transaction; schema version 9) and the
+  // cases its events belong to.
+  struct Block {
+    std::int64_t report_id = 0;
+    std::int64_t first_id = 0;
+    std::int64_t unassigned = 0;
+    BlockWriter writer;
+    std::vector<std::int64_t> case_ids;
+  } block;
+  // (case, block) pairs of the blocks written since the last flush: written sorted by case, so the
+  // index receives them in order (events of known cases would otherwise land all over it).
+  std::vector<std::pair<std::int64_t, std::int64_t>> block_cases;
+  RowBuffer block_case_rows{"INSERT INTO event_block_cases (case_id, block_id)", 2};
   std::unordered_set<std::int64_t> case_ids;  // of the buffered cases
   std::int64_t max_case_id = 0;
-  // Event ids reserved from the sequence and not used yet: [next_event_id, last_event_id].
-  std::int64_t next_event_id = 1;
-  std::int64_t last_event_id = 0;
-  bool any() const { return !cases.empty() || !history.empty() || !events.empty(); }
+  // The id the next event gets; 0: read from the store first (once per transaction: writers take
+  // turns, see claim_event).
+  std::int64_t next_event_id = 0;
+  bool any() const { return !cases.empty() || !history.empty() || block.writer.count() != 0 || !block_cases.empty(); }
 };
 
 // The store's connection: writes the buffered rows before any statement of others runs, and ends
@@ -365,11 +393,15 @@ Store::AddedReport Store::add_report(std::string_view bytes, std::string_view in
     find.execute();
     return known;
   }
-  auto& ins = conn_->prepare("INSERT INTO reports (sha256, input, received, bytes) VALUES (?, ?, ?, ?) RETURNING id");
-  ins.bind(1, sha).bind(2, input).bind(3, received.micros()).bind_blob(4, bytes);
+  auto& ins = conn_->prepare("INSERT INTO reports (sha256, input, received) VALUES (?, ?, ?) RETURNING id");
+  ins.bind(1, sha).bind(2, input).bind(3, received.micros());
   if (!ins.step()) throw SqlError("insert report returned no id");
   auto id = ins.get_int(0);
   ins.execute();
+  conn_->prepare("INSERT INTO report_bytes (report_id, bytes) VALUES (?, ?)")
+      .bind(1, id)
+      .bind_blob_ref(2, bytes)
+      .execute();
   return {id, true, false};
 }
 
@@ -395,7 +427,8 @@ void Store::set_report_kind(std::int64_t id, std::string_view kind, std::string_
 std::optional<Report> Store::report(std::int64_t id, bool with_bytes) {
   auto& st =
       conn_->prepare(with_bytes ? "SELECT id, sha256, input, format, detail, received, events, issues, complete, "
-                                  "kind, verdict, bytes FROM reports WHERE id = ?"
+                                  "kind, verdict, b.bytes FROM reports r JOIN report_bytes b ON b.report_id = r.id "
+                                  "WHERE id = ?"
                                 : "SELECT id, sha256, input, format, detail, received, events, issues, complete, "
                                   "kind, verdict FROM reports WHERE id = ?");
   st.bind(1, id);
@@ -435,13 +468,13 @@ constexpr std::string_view kEventKeysLock = "7268697";
 void Store::forget_cached_ids() {
   prefix_.clear();
   prefix_id_ = 0;
-  json_base_report_ = 0;
+  json_base_.reset();
   json_base_id_ = 0;
   // The claimed keys were rolled back; the loaded ones are read again when needed.
   *keys_ = detail::EventKeys{};
 }
 
-bool Store::claim_event(std::string_view event_id, core::Timestamp time) {
+bool Store::claim_event(std::uint64_t key, core::Timestamp time) {
   auto& k = *keys_;
   if ((k.synced_id < 0 || k.sync_needed) && backend() == "postgres") {
     // Writers take turns per transaction, as SQLite's BEGIN IMMEDIATE makes them: the keys read
@@ -472,7 +505,6 @@ bool Store::claim_event(std::string_view event_id, core::Timestamp time) {
     st.bind(1, d).bind(2, k.synced_id);
     while (st.step()) detail::EventKeys::merge_blob(day.keys, st.get_blob(0));
   }
-  const auto key = detail::EventKeys::key_of(event_id);
   if (!day.keys.insert(key)) return false;
   day.added.push_back(key);
   return true;
@@ -501,24 +533,25 @@ void Store::backfill_event_keys() {
   for (const auto& [d, keys] : by_day) insert_event_keys(d, keys);
 }
 
-void Store::set_json_base(std::int64_t report_id, std::string_view json) {
-  json_base_report_ = report_id;
-  json_base_id_ = 0;
-  json_base_text_.assign(json);
-  if (!detail::split_members(json_base_text_, json_base_members_)) return;  // stored whole
-  auto sha = core::sha256_hex(json_base_text_);
+std::int64_t Store::json_base_id(const std::shared_ptr<const std::string>& base) {
+  if (base == json_base_) return json_base_id_;
+  const auto sha = core::sha256_hex(*base);
+  std::int64_t id = 0;
   auto& find = raw_->prepare("SELECT id FROM event_json_bases WHERE sha256 = ?");
   find.bind(1, sha);
   if (find.step()) {
-    json_base_id_ = find.get_int(0);
+    id = find.get_int(0);
     find.execute();
-    return;
+  } else {
+    auto& ins = raw_->prepare("INSERT INTO event_json_bases (sha256, json) VALUES (?, ?) RETURNING id");
+    ins.bind(1, sha).bind(2, *base);
+    if (!ins.step()) throw SqlError("insert event JSON base returned no id");
+    id = ins.get_int(0);
+    ins.execute();
   }
-  auto& ins = raw_->prepare("INSERT INTO event_json_bases (sha256, json) VALUES (?, ?) RETURNING id");
-  ins.bind(1, sha).bind(2, json_base_text_);
-  if (!ins.step()) throw SqlError("insert event JSON base returned no id");
-  json_base_id_ = ins.get_int(0);
-  ins.execute();
+  json_base_ = base;
+  json_base_id_ = id;
+  return id;
 }
 
 std::optional<std::int64_t> Store::raw_prefix_id(std::string_view prefix) {
@@ -542,126 +575,290 @@ std::optional<std::int64_t> Store::raw_prefix_id(std::string_view prefix) {
   return id;
 }
 
-std::optional<std::int64_t> Store::add_event(std::int64_t report_id, const core::Event& event,
-                                             std::string_view event_id, std::string_view json, core::Timestamp time,
-                                             std::string_view customer_id, std::optional<std::int64_t> case_id) {
-  // The hot path of ingest: SQLite reports the row id without a RETURNING result set.
-  // Text and blob values are bound by reference: all of them live until the insert has run.
-  static constexpr std::string_view kInsert =
-      "INSERT INTO events (event_id, report_id, classification, source_ip, source_port, time, severity, "
-      "customer_id, case_id, json, raw_prefix_id, raw, json_base_id, json_delta) "
-      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
-  static const std::string kInsertReturning = std::string(kInsert) + " RETURNING id";
-  const bool sqlite = conn_->backend() == "sqlite";
-  if (!claim_event(event_id, time)) return std::nullopt;
-  // PostgreSQL in a transaction: the row is buffered, with an id reserved from the sequence.
-  const bool buffered = buffering();
-  const std::int64_t buffered_id = buffered ? reserve_event_id() : 0;
-  auto& st =
-      buffered ? pending_->events.add_row() : raw_->prepare(sqlite ? kInsert : std::string_view(kInsertReturning));
-  if (buffered) st.bind(15, buffered_id);
-  thread_local std::string cls, ip, compact, delta;
-  cls.clear();
+void EventPreparer::prepare(const core::Event& event, std::string_view event_id, std::string_view json,
+                            PreparedEvent& out) {
+  out.event_id.assign(event_id);
+  out.key = detail::EventKeys::key_of(event_id);
   const auto& c = event.classification();
-  cls += core::to_string(c.taxonomy);
-  cls += '/';
-  cls += core::to_string(c.type);
-  cls += '/';
-  cls += c.identifier;
-  st.bind_ref(1, event_id).bind(2, report_id).bind_ref(3, cls);
-  if (auto sip = event.source_ip()) {
-    ip.clear();
-    sip->append_to(ip);
-    st.bind_ref(4, ip);
-  } else {
-    st.bind_null(4);
-  }
-  if (auto p = event.source_port()) {
-    st.bind(5, static_cast<std::int64_t>(*p));
-  } else {
-    st.bind_null(5);
-  }
-  st.bind(6, time.micros()).bind(7, core::to_string(event.severity()));
-  if (customer_id.empty()) {
-    st.bind_null(8);
-  } else {
-    st.bind_ref(8, customer_id);
-  }
-  st.bind(9, case_id);
-  // Compact evidence: the first line (e.g. the CSV header) by reference, the rest as bytes, and the
-  // JSON with an empty "raw" value (read_event puts it back).
-  std::size_t value = event.raw.empty() ? std::string_view::npos : raw_value_pos(json);
-  std::size_t value_end = value == std::string_view::npos ? value : json.find('"', value);
+  out.classification.clear();
+  out.classification.append(core::to_string(c.taxonomy)).append("/").append(core::to_string(c.type));
+  out.classification.append("/").append(c.identifier);
+  out.source_ip.clear();
+  if (auto ip = event.source_ip()) ip->append_to(out.source_ip);
+  out.source_port = event.source_port();
+  out.severity = core::to_string(event.severity());
+  // Compact evidence: the first line (e.g. the CSV header) kept once per distinct line by the
+  // store, the rest as bytes, and the JSON with an empty "raw" value (assemble_json refills it).
+  const std::size_t value = event.raw.empty() ? std::string_view::npos : raw_value_pos(json);
+  const std::size_t value_end = value == std::string_view::npos ? value : json.find('"', value);
+  thread_local std::string compact;
   std::string_view stored = json;
-  if (value_end == std::string_view::npos) {
-    st.bind_null(11).bind_null(12);
-  } else {
+  out.has_raw = value_end != std::string_view::npos;
+  out.raw_prefix.clear();
+  out.raw.clear();
+  if (out.has_raw) {
     compact.assign(json.substr(0, value));
     compact.append(json.substr(value_end));
     stored = compact;
     std::string_view raw = event.raw;
-    auto nl = raw.find('\n');
+    const auto nl = raw.find('\n');
     if (nl != std::string_view::npos && nl + 1 < raw.size()) {
-      st.bind(11, raw_prefix_id(raw.substr(0, nl + 1)));
+      out.raw_prefix.assign(raw.substr(0, nl + 1));
       raw.remove_prefix(nl + 1);
-    } else {
-      st.bind_null(11);
     }
-    st.bind_blob_ref(12, raw);
+    out.raw.assign(raw);
   }
-  // The JSON as a delta to the first event of the report (json_delta.hpp), or whole.
-  if (report_id != json_base_report_) set_json_base(report_id, stored);
-  delta.clear();
-  if (json_base_id_ != 0 && detail::encode_delta(json_base_members_, stored, delta)) {
-    st.bind_ref(10, std::string_view("")).bind(13, json_base_id_).bind_blob_ref(14, delta);
-    // The id is in the JSON (its "event.id"): the column stays empty and read_event takes it from
-    // there, 32 bytes less per row.
-    if (event_id_in_json(stored) == event_id) st.bind_ref(1, std::string_view(""));
+  // The JSON as a delta to the report's first event (json_delta.hpp), or whole.
+  if (!started_) {
+    started_ = true;
+    auto base = std::make_shared<std::string>(stored);
+    if (detail::split_members(*base, base_members_)) base_ = std::move(base);
+  }
+  out.json.clear();
+  if (base_ && detail::encode_delta(base_members_, stored, out.json)) {
+    out.json_base = base_;
+    out.id_in_json = event_id_in_json(stored) == event_id;
   } else {
-    st.bind_ref(10, stored).bind_null(13).bind_null(14);
+    out.json.assign(stored);
+    out.json_base.reset();
+    out.id_in_json = false;
   }
-  if (buffered) {
-    if (pending_->events.rows() >= detail::RowBuffer::kMaxRows) pending_->events.write(*raw_);
-    return buffered_id;
+}
+
+std::optional<std::int64_t> Store::add_event(std::int64_t report_id, const core::Event& event,
+                                             std::string_view event_id, std::string_view json, core::Timestamp time,
+                                             std::string_view customer_id, std::optional<std::int64_t> case_id) {
+  if (report_id != preparer_report_) {
+    preparer_ = EventPreparer{};
+    preparer_report_ = report_id;
   }
-  if (sqlite) {
-    st.execute();
-    return st.last_insert_id();
+  thread_local PreparedEvent prepared;
+  preparer_.prepare(event, event_id, json, prepared);
+  return add_event(report_id, prepared, time, customer_id, case_id);
+}
+
+std::optional<std::int64_t> Store::add_event(std::int64_t report_id, const PreparedEvent& ev, core::Timestamp time,
+                                             std::string_view customer_id, std::optional<std::int64_t> case_id) {
+  // The hot path of ingest: the event becomes a record of the block being filled (schema version 9),
+  // written with the block when it is full, at commit, or before a read.
+  if (!claim_event(ev.key, time)) return std::nullopt;
+  auto& p = *pending_;
+  auto& block = p.block;
+  if (block.writer.count() != 0 && (block.report_id != report_id || block.writer.count() >= detail::kBlockEvents)) {
+    write_block();
   }
-  if (!st.step()) throw SqlError("insert event returned no id");
-  auto id = st.get_int(0);
-  st.execute();
+  if (p.next_event_id == 0) p.next_event_id = read_next_event_id();
+  if (block.writer.count() == 0) {
+    block.report_id = report_id;
+    block.first_id = p.next_event_id;
+  }
+  const std::int64_t id = p.next_event_id++;
+
+  detail::BlockEvent rec;
+  rec.classification = ev.classification;
+  rec.source_ip = ev.source_ip;
+  rec.source_port = ev.source_port;
+  rec.time = time.micros();
+  rec.severity = ev.severity;
+  rec.customer_id = customer_id;
+  rec.case_id = case_id;
+  if (ev.has_raw) {
+    if (!ev.raw_prefix.empty()) rec.raw_prefix_id = *raw_prefix_id(ev.raw_prefix);
+    rec.raw = ev.raw;
+  }
+  rec.json = ev.json;
+  if (ev.json_base) rec.json_base_id = json_base_id(ev.json_base);
+  if (!ev.json_base || !ev.id_in_json) rec.event_id = ev.event_id;
+  block.writer.append(rec);
+  if (customer_id.empty()) ++block.unassigned;
+  if (case_id) block.case_ids.push_back(*case_id);
+  if (!in_transaction_) {
+    // Outside a transaction every statement stands alone: so does this event.
+    write_block();
+    write_block_cases();
+    p.next_event_id = 0;
+  }
   return id;
 }
 
-std::optional<EventRow> Store::event(std::int64_t row_id) {
-  auto& st = conn_->prepare(std::string(kEventSelect) + " WHERE e.id = ?");
-  st.bind(1, row_id);
-  if (!st.step()) return std::nullopt;
-  auto e = read_event(st);
+std::int64_t Store::read_next_event_id() {
+  // Writers take turns (SQLite: BEGIN IMMEDIATE; PostgreSQL: the lock claim_event takes), so no
+  // other writer numbers events until this transaction ends.
+  auto& st = raw_->prepare(
+      "SELECT COALESCE(MAX(m), 0) FROM (SELECT MAX(id) AS m FROM events UNION ALL "
+      "SELECT MAX(id + count - 1) AS m FROM event_blocks) AS ids");
+  const std::int64_t last = st.step() ? st.get_int(0) : 0;
   st.execute();
-  return e;
+  return last + 1;
+}
+
+void Store::write_block() {
+  auto& block = pending_->block;
+  if (block.writer.count() == 0) return;
+  raw_->prepare("INSERT INTO event_blocks (id, report_id, count, unassigned, data) VALUES (?, ?, ?, ?, ?)")
+      .bind(1, block.first_id)
+      .bind(2, block.report_id)
+      .bind(3, static_cast<std::int64_t>(block.writer.count()))
+      .bind(4, block.unassigned)
+      .bind_blob_ref(5, block.writer.data())
+      .execute();
+  auto& ids = block.case_ids;
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  for (const auto case_id : ids) pending_->block_cases.emplace_back(case_id, block.first_id);
+  block.writer.clear();
+  block.case_ids.clear();
+  block.unassigned = 0;
+}
+
+namespace {
+
+// An event_blocks row, copied out of its statement (its events are decoded after the statement
+// ran, with lookups of their JSON bases and prefixes in between).
+struct StoredBlock {
+  std::int64_t id = 0;
+  std::int64_t report_id = 0;
+  std::string data;
+};
+
+std::vector<StoredBlock> select_blocks(Connection& c, std::string_view sql, std::optional<std::int64_t> param) {
+  auto& st = c.prepare(sql);
+  if (param) st.bind(1, *param);
+  std::vector<StoredBlock> out;
+  while (st.step()) out.push_back({st.get_int(0), st.get_int(1), st.get_blob(2)});
+  return out;
+}
+
+// Appends the events of `blocks` that keep(id, event) accepts to `out`, as read_event gives them.
+template <typename Keep>
+void decode_blocks(Connection& c, const std::vector<StoredBlock>& blocks, Keep&& keep, std::vector<EventRow>& out) {
+  std::unordered_map<std::int64_t, std::string> bases, prefixes;
+  auto lookup = [&](std::unordered_map<std::int64_t, std::string>& cache, std::string_view sql,
+                    std::int64_t id) -> std::string_view {
+    auto it = cache.find(id);
+    if (it == cache.end()) {
+      auto& st = c.prepare(sql);
+      st.bind(1, id);
+      if (!st.step())
+        throw SqlError("event block refers to a missing row " + std::string(sql) + " id=" + std::to_string(id));
+      it = cache.emplace(id, st.get_blob(0)).first;
+      st.execute();
+    }
+    return it->second;
+  };
+  for (const auto& b : blocks) {
+    const bool ok = detail::decode_block(b.data, [&](std::size_t i, const detail::BlockEvent& ev) {
+      const std::int64_t id = b.id + static_cast<std::int64_t>(i);
+      if (!keep(id, ev)) return;
+      EventRow e;
+      e.id = id;
+      e.event_id = std::string(ev.event_id);
+      e.report_id = b.report_id;
+      e.classification = std::string(ev.classification);
+      if (!ev.source_ip.empty()) e.source_ip = core::IpAddress::parse(ev.source_ip);
+      e.source_port = ev.source_port;
+      e.time = core::Timestamp::from_micros(ev.time);
+      e.severity = core::parse_severity(ev.severity).value_or(core::Severity::kUnknown);
+      e.customer_id = std::string(ev.customer_id);
+      e.case_id = ev.case_id;
+      std::optional<std::pair<std::string_view, std::string_view>> evidence;
+      if (ev.raw) {
+        evidence.emplace(ev.raw_prefix_id == 0
+                             ? std::string_view()
+                             : lookup(prefixes, "SELECT bytes FROM event_raw_prefixes WHERE id = ?", ev.raw_prefix_id),
+                         *ev.raw);
+      }
+      std::optional<std::string_view> base;
+      if (ev.json_base_id != 0) {
+        base = lookup(bases, "SELECT json FROM event_json_bases WHERE id = ?", ev.json_base_id);
+      }
+      assemble_json(e, ev.json, base, evidence);
+      out.push_back(std::move(e));
+    });
+    if (!ok) throw SqlError("event block " + std::to_string(b.id) + " does not decode");
+  }
+}
+
+// Sorts by `before` and keeps the first `limit` (0: all).
+template <typename Before>
+void sort_and_limit(std::vector<EventRow>& rows, std::size_t limit, Before before) {
+  if (limit > 0 && rows.size() > limit) {
+    std::partial_sort(rows.begin(), rows.begin() + static_cast<std::ptrdiff_t>(limit), rows.end(), before);
+    rows.resize(limit);
+  } else {
+    std::sort(rows.begin(), rows.end(), before);
+  }
+}
+
+}  // namespace
+
+std::optional<EventRow> Store::event(std::int64_t row_id) {
+  {
+    auto& st = conn_->prepare(std::string(kEventSelect) + " WHERE e.id = ?");
+    st.bind(1, row_id);
+    if (st.step()) {
+      auto e = read_event(st);
+      st.execute();
+      return e;
+    }
+  }
+  std::vector<EventRow> out;
+  decode_blocks(
+      *conn_,
+      select_blocks(*conn_, "SELECT id, report_id, data FROM event_blocks WHERE id <= ? ORDER BY id DESC LIMIT 1",
+                    row_id),
+      [&](std::int64_t id, const detail::BlockEvent&) { return id == row_id; }, out);
+  if (out.empty()) return std::nullopt;
+  return std::move(out.front());
 }
 
 std::vector<EventRow> Store::case_events(std::int64_t case_id, std::size_t limit) {
-  auto& st =
-      conn_->prepare(with_limit(std::string(kEventSelect) + " WHERE e.case_id = ? ORDER BY e.time, e.id", limit));
-  st.bind(1, case_id);
   std::vector<EventRow> out;
-  while (st.step()) out.push_back(read_event(st));
+  {
+    auto& st =
+        conn_->prepare(with_limit(std::string(kEventSelect) + " WHERE e.case_id = ? ORDER BY e.time, e.id", limit));
+    st.bind(1, case_id);
+    while (st.step()) out.push_back(read_event(st));
+  }
+  decode_blocks(
+      *conn_,
+      select_blocks(*conn_,
+                    "SELECT b.id, b.report_id, b.data FROM event_block_cases c JOIN event_blocks b ON "
+                    "b.id = c.block_id WHERE c.case_id = ? ORDER BY b.id",
+                    case_id),
+      [&](std::int64_t, const detail::BlockEvent& ev) { return ev.case_id == case_id; }, out);
+  sort_and_limit(out, limit,
+                 [](const EventRow& a, const EventRow& b) { return a.time != b.time ? a.time < b.time : a.id < b.id; });
   return out;
 }
 
 std::vector<EventRow> Store::unassigned_events(std::size_t limit) {
-  auto& st = conn_->prepare(
-      with_limit(std::string(kEventSelect) + " WHERE e.customer_id IS NULL ORDER BY e.time DESC, e.id DESC", limit));
+  auto before = [](const EventRow& a, const EventRow& b) { return a.time != b.time ? a.time > b.time : a.id > b.id; };
   std::vector<EventRow> out;
-  while (st.step()) out.push_back(read_event(st));
+  {
+    auto& st = conn_->prepare(
+        with_limit(std::string(kEventSelect) + " WHERE e.customer_id IS NULL ORDER BY e.time DESC, e.id DESC", limit));
+    while (st.step()) out.push_back(read_event(st));
+  }
+  // Block by block, so a limited listing holds about `limit` decoded events, not all of them.
+  std::vector<std::int64_t> ids;
+  {
+    auto& st = conn_->prepare("SELECT id FROM event_blocks WHERE unassigned > 0 ORDER BY id");
+    while (st.step()) ids.push_back(st.get_int(0));
+  }
+  for (const auto id : ids) {
+    decode_blocks(
+        *conn_, select_blocks(*conn_, "SELECT id, report_id, data FROM event_blocks WHERE id = ?", id),
+        [](std::int64_t, const detail::BlockEvent& ev) { return ev.customer_id.empty(); }, out);
+    if (limit > 0 && out.size() > 2 * limit) sort_and_limit(out, limit, before);
+  }
+  sort_and_limit(out, limit, before);
   return out;
 }
 
 std::int64_t Store::count_events() {
-  auto& st = conn_->prepare("SELECT COUNT(*) FROM events");
+  auto& st =
+      conn_->prepare("SELECT (SELECT COUNT(*) FROM events) + (SELECT COALESCE(SUM(count), 0) FROM event_blocks)");
   return st.step() ? st.get_int(0) : 0;
 }
 
@@ -986,26 +1183,6 @@ bool Store::buffering() const {
   return pending_->in_tx;
 }
 
-std::int64_t Store::reserve_event_id() {
-  auto& p = *pending_;
-  if (p.next_event_id > p.last_event_id) {
-    // Nobody else takes event ids until this transaction ends: writers hold this lock (claim_event).
-    if (!p.events_locked) {
-      raw_->prepare("SELECT pg_advisory_xact_lock(" + std::string(kEventKeysLock) + ")").execute();
-      p.events_locked = true;
-    }
-    constexpr auto kBlock = static_cast<std::int64_t>(detail::RowBuffer::kMaxRows);
-    auto& st = raw_->prepare(
-        "SELECT setval(pg_get_serial_sequence('events', 'id'), nextval(pg_get_serial_sequence('events', 'id')) + ?)");
-    st.bind(1, kBlock - 1);
-    if (!st.step()) throw SqlError("reserving event ids returned nothing");
-    p.last_event_id = st.get_int(0);
-    st.execute();
-    p.next_event_id = p.last_event_id - kBlock + 1;
-  }
-  return p.next_event_id++;
-}
-
 void Store::flush_cases() {
   auto& p = *pending_;
   if (p.cases.empty()) return;
@@ -1020,7 +1197,20 @@ void Store::flush_pending() {
   // Cases first: history rows refer to them.
   flush_cases();
   p.history.write(*raw_);
-  p.events.write(*raw_);
+  write_block();
+  write_block_cases();
+}
+
+void Store::write_block_cases() {
+  auto& pairs = pending_->block_cases;
+  std::sort(pairs.begin(), pairs.end());
+  auto& rows = pending_->block_case_rows;
+  for (const auto& [case_id, block_id] : pairs) {
+    rows.add_row().bind(1, case_id).bind(2, block_id);
+    if (rows.rows() >= detail::RowBuffer::kMaxRows) rows.write(*raw_);
+  }
+  rows.write(*raw_);
+  pairs.clear();
 }
 
 void Store::end_pending(bool commit) {
@@ -1030,21 +1220,18 @@ void Store::end_pending(bool commit) {
     ~Reset() {
       p.cases.clear();
       p.history.clear();
-      p.events.clear();
+      p.block.writer.clear();
+      p.block.case_ids.clear();
+      p.block.unassigned = 0;
+      p.block_cases.clear();
+      p.block_case_rows.clear();
       p.case_ids.clear();
       p.max_case_id = 0;
-      p.next_event_id = 1;
-      p.last_event_id = 0;
-      p.events_locked = false;
+      p.next_event_id = 0;
       p.in_tx = false;
     }
   } reset{p};
-  if (!commit || !p.in_tx) return;
-  flush_pending();
-  if (p.next_event_id <= p.last_event_id) {
-    // Give the unused reserved ids back (still under the lock), so ids stay dense as with nextval per row.
-    raw_->prepare("SELECT setval(pg_get_serial_sequence('events', 'id'), ?)").bind(1, p.next_event_id - 1).execute();
-  }
+  if (commit) flush_pending();
 }
 
 std::int64_t Store::max_case_id() {

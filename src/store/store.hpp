@@ -57,7 +57,7 @@ struct Report {
 // A stored event. `json` is core::Event::to_json() (includes the base64 "raw" evidence); use
 // core::Event::from_json(json) to get the typed event back.
 struct EventRow {
-  std::int64_t id = 0;   // row id
+  std::int64_t id = 0;   // the store's number of the event (an events row id before schema 9)
   std::string event_id;  // core::Event::id(), unique
   std::int64_t report_id = 0;
   std::string classification;  // "taxonomy/type/identifier"
@@ -109,6 +109,38 @@ struct ProbeResult {
   std::string details_json;   // free-form JSON object with the measurement
 };
 
+// What Store::add_event keeps of an event, worked out from the event alone, so that another thread
+// can do it while the store's thread writes (ingest parses on one core and stores on the other):
+// the texts of its fields, its JSON without the evidence and as a delta to the report's first event,
+// the evidence split at its first line, and the key of the duplicate check. Made by an
+// EventPreparer; a slot is meant to be reused (assignment keeps the strings' capacity).
+struct PreparedEvent {
+  std::string event_id;
+  std::uint64_t key = 0;  // of the duplicate check (event_keys)
+  std::string classification;
+  std::string source_ip;  // text; empty: none
+  std::optional<std::uint16_t> source_port;
+  std::string_view severity;  // a static name
+  bool has_raw = false;       // the evidence is `raw_prefix` + `raw`, not in `json`
+  std::string raw_prefix;     // its first line with the newline (e.g. the CSV header); may be empty
+  std::string raw;
+  std::shared_ptr<const std::string> json_base;  // what `json` is the delta to; null: `json` is whole
+  std::string json;
+  bool id_in_json = false;  // the JSON's "event.id" is event_id: not stored twice
+};
+
+// Prepares the events of one report in their order: the first one's JSON becomes the base the
+// others are stored against (json_delta.hpp). Independent of any store; one per thread and report.
+class EventPreparer {
+ public:
+  void prepare(const core::Event& event, std::string_view event_id, std::string_view json, PreparedEvent& out);
+
+ private:
+  bool started_ = false;
+  std::shared_ptr<const std::string> base_;
+  std::vector<std::string_view> base_members_;
+};
+
 struct CaseFilter {
   std::string customer_id;                // empty: all customers
   std::optional<cases::CaseState> state;  // exact state
@@ -153,11 +185,12 @@ class Store {
   };
   Transaction transaction() { return Transaction(*conn_, this); }
 
-  // On PostgreSQL, inside a transaction, add_event, insert_case_with_id and add_transition buffer
-  // their rows and write them as multi-row INSERTs (a round trip per 500 rows, not per row): before
-  // any other statement runs on this store's connection (reads included, so they see the rows), at
-  // commit, and when a buffer is full. A failed bulk INSERT therefore throws from that later call.
-  // A rollback drops them. SQLite writes each row at once (its per-row inserts are cheap).
+  // Inside a transaction, add_event collects events into a block (schema version 9, up to 256 events
+  // of one report per row; both backends), and on PostgreSQL insert_case_with_id and add_transition
+  // buffer their rows for multi-row INSERTs (a round trip per 500 rows, not per row). Buffered rows
+  // are written before any other statement runs on this store's connection (reads included, so
+  // they see them), at commit, and when a buffer is full; a failed write therefore throws from that
+  // later call. A rollback drops them. Outside a transaction add_event writes its event at once.
 
   // Per-row foreign key checks on or off (SQLite; PostgreSQL keeps them). For a bulk writer whose
   // rows refer only to rows it wrote itself (ingest: events to their report): SQLite checks each
@@ -186,10 +219,14 @@ class Store {
   // against the keys of `time`'s UTC day, schema version 4: equal events have equal times).
   // The evidence is stored compactly (schema version 2: its first line once per distinct line, the
   // JSON without the base64; version 4: the JSON as a delta to its report's first event, and the
-  // event id only inside it); reads give back the same JSON and event id.
+  // event id only inside it; version 9: as a record of an event block, see event_block.hpp); reads
+  // give back the same JSON and event id. Event ids are dense and ascending per transaction.
   std::optional<std::int64_t> add_event(std::int64_t report_id, const core::Event& event, std::string_view event_id,
                                         std::string_view json, core::Timestamp time, std::string_view customer_id,
                                         std::optional<std::int64_t> case_id);
+  // The same for an event prepared by an EventPreparer for this report (possibly on another thread).
+  std::optional<std::int64_t> add_event(std::int64_t report_id, const PreparedEvent& event, core::Timestamp time,
+                                        std::string_view customer_id, std::optional<std::int64_t> case_id);
   std::optional<EventRow> event(std::int64_t row_id);
   // Evidence of a case, oldest first; limit 0 = all.
   std::vector<EventRow> case_events(std::int64_t case_id, std::size_t limit = 0);
@@ -289,17 +326,19 @@ class Store {
   void migrate();
   std::int64_t insert_notification(const Notification& n);  // the notifications row; returns its id
   bool buffering() const;
-  std::int64_t reserve_event_id();  // the next id of the block reserved from the events sequence
-  void flush_cases();               // the buffered cases (then the sequence is moved past their ids)
-  void flush_pending();             // every buffered row: cases, history, events
-  void end_pending(bool commit);    // at commit (flushes, returns unused event ids) or rollback
+  std::int64_t read_next_event_id();  // after the highest event id stored
+  void write_block();                 // the event block being filled
+  void write_block_cases();           // the event_block_cases rows of the blocks written
+  void flush_cases();                 // the buffered cases (then the sequence is moved past their ids)
+  void flush_pending();               // every buffered row: cases, history, events
+  void end_pending(bool commit);      // at commit (flushes, returns unused event ids) or rollback
   std::optional<std::int64_t> raw_prefix_id(std::string_view prefix);
-  // Makes `json` the base that this report's event JSON is stored against (json_delta.hpp).
-  void set_json_base(std::int64_t report_id, std::string_view json);
+  // The event_json_bases id of a prepared event's base (stored the first time).
+  std::int64_t json_base_id(const std::shared_ptr<const std::string>& base);
   void forget_cached_ids();
   // The duplicate check: false when this event id is stored already, else it is claimed (its key
   // is written with the next commit).
-  bool claim_event(std::string_view event_id, core::Timestamp time);
+  bool claim_event(std::uint64_t key, core::Timestamp time);
   void insert_event_keys(std::int64_t day, const std::vector<std::uint64_t>& keys);  // one event_keys row
   void write_event_keys();     // the keys claimed since the last commit, one event_keys row per day
   void backfill_event_keys();  // migration 4: keys of the events stored before it
@@ -312,12 +351,12 @@ class Store {
   // The last evidence prefix (e.g. a CSV header line) and its event_raw_prefixes id.
   std::string prefix_;
   std::int64_t prefix_id_ = 0;
-  // The current report's JSON base: its event_json_bases id (0: none, store JSON whole), its text
-  // and top-level members (views into the text).
-  std::int64_t json_base_report_ = 0;
+  // add_event(event): the preparer of the report its events came from.
+  std::int64_t preparer_report_ = 0;
+  EventPreparer preparer_;
+  // The last JSON base and its event_json_bases id (held, so its address names it).
+  std::shared_ptr<const std::string> json_base_;
   std::int64_t json_base_id_ = 0;
-  std::string json_base_text_;
-  std::vector<std::string_view> json_base_members_;
   bool in_transaction_ = false;
   bool generation_bumped_ = false;  // customer_data_changed() in this transaction already
 };

@@ -294,6 +294,96 @@ TEST_P(StoreTest, MigrationFourKnowsTheEventsStoredBefore) {
   EXPECT_EQ(s->count_events(), 2);
 }
 
+// Schema version 9 keeps new events in blocks of up to 256 per report; rows of the events table
+// written before stay readable, and both together answer every event read, ids in one space.
+TEST_P(StoreTest, EventsInBlocksAndRowsOfEarlierVersions) {
+  auto legacy = ntp_event("192.0.2.250", "2026-11-27 00:30:00");
+  auto legacy_unassigned = ntp_event("192.0.2.251", "2026-11-28 12:00:00");
+  auto old = store_->add_report("old", "old.csv", core::Timestamp::from_seconds(1)).id;
+  auto insert_legacy = [&](std::int64_t id, const core::Event& e, std::optional<std::int64_t> case_id) {
+    auto& ins = store_->sql().prepare(
+        "INSERT INTO events (id, event_id, report_id, classification, time, severity, customer_id, case_id, json) "
+        "VALUES (?, ?, ?, 'vulnerable/ddos-amplifier/ntp-monitor', ?, 'high', ?, ?, ?)");
+    ins.bind(1, id).bind(2, e.id()).bind(3, old).bind(4, e.time_source()->micros());
+    if (case_id) {
+      ins.bind(5, "K-1");
+    } else {
+      ins.bind_null(5);
+    }
+    ins.bind(6, case_id).bind(7, e.to_json()).execute();
+  };
+  insert_legacy(5000, legacy, 42);
+  insert_legacy(5001, legacy_unassigned, std::nullopt);
+
+  // 600 events of two reports (blocks of 256, a new block per report), every third one unassigned,
+  // the others evidence of case 42; times run backwards so order comes from the reader.
+  std::vector<std::pair<std::int64_t, core::Event>> added;
+  {
+    auto tx = store_->transaction();
+    auto a = store_->add_report("a", "a.csv", core::Timestamp::from_seconds(2)).id;
+    auto b = store_->add_report("b", "b.csv", core::Timestamp::from_seconds(3)).id;
+    for (int i = 0; i < 600; ++i) {
+      auto t = core::Timestamp::from_micros(core::Timestamp::parse("2026-11-27 10:00:00")->micros() - i * 1'000'000LL);
+      auto e = ntp_event(("198.51.100." + std::to_string(i % 250)).c_str(), "2026-11-27 10:00:00");
+      e.set_time_source(t);
+      e.set("extra.sequence", std::to_string(i));
+      e.raw += "," + std::to_string(i);  // the id hashes the evidence: one per row
+      const bool unassigned = i % 3 == 0;
+      auto id = store_->add_event(i < 300 ? a : b, e, e.id(), e.to_json(), t, unassigned ? "" : "K-1",
+                                  unassigned ? std::nullopt : std::optional<std::int64_t>(42));
+      ASSERT_TRUE(id);
+      added.emplace_back(*id, e);
+    }
+    tx.commit();
+  }
+  EXPECT_EQ(added.front().first, 5002) << "numbered after the rows stored before";
+  for (std::size_t i = 1; i < added.size(); ++i) EXPECT_EQ(added[i].first, added[i - 1].first + 1);
+  EXPECT_EQ(store_->count_events(), 602);
+  for (std::size_t i : {0u, 255u, 256u, 299u, 300u, 599u}) {
+    auto row = store_->event(added[i].first);
+    ASSERT_TRUE(row) << i;
+    EXPECT_EQ(row->json, added[i].second.to_json()) << i;
+    EXPECT_EQ(row->event_id, added[i].second.id()) << i;
+    EXPECT_EQ(row->report_id, i < 300 ? 2 : 3) << i;
+  }
+  EXPECT_EQ(store_->event(5000)->json, legacy.to_json());
+  EXPECT_FALSE(store_->event(added.back().first + 1));
+
+  auto evidence = store_->case_events(42);
+  ASSERT_EQ(evidence.size(), 401u);
+  EXPECT_EQ(evidence.front().id, 5000);  // the oldest: 00:30
+  for (std::size_t i = 1; i < evidence.size(); ++i) {
+    EXPECT_LT(evidence[i - 1].time, evidence[i].time);
+    EXPECT_EQ(evidence[i].case_id, 42);
+    EXPECT_EQ(evidence[i].customer_id, "K-1");
+  }
+  auto first3 = store_->case_events(42, 3);
+  ASSERT_EQ(first3.size(), 3u);
+  for (std::size_t i = 0; i < 3; ++i) EXPECT_EQ(first3[i].id, evidence[i].id);
+  EXPECT_TRUE(store_->case_events(43).empty());
+
+  auto unassigned = store_->unassigned_events();
+  ASSERT_EQ(unassigned.size(), 201u);
+  EXPECT_EQ(unassigned.front().id, 5001);  // the newest: Nov 28
+  EXPECT_EQ(unassigned[1].id, added[0].first);
+  auto few = store_->unassigned_events(5);
+  ASSERT_EQ(few.size(), 5u);
+  for (std::size_t i = 0; i < 5; ++i) EXPECT_EQ(few[i].id, unassigned[i].id);
+
+  // A rolled-back block leaves nothing, and its ids are given out again.
+  {
+    auto tx = store_->transaction();
+    auto e = ntp_event("203.0.113.1", "2026-11-29 00:00:00");
+    EXPECT_EQ(store_->add_event(2, e, e.id(), e.to_json(), *e.time_source(), "", std::nullopt), added.back().first + 1);
+  }
+  EXPECT_EQ(store_->count_events(), 602);
+  auto e = ntp_event("203.0.113.1", "2026-11-29 00:00:00");
+  // Outside a transaction the event is written at once.
+  EXPECT_EQ(store_->add_event(2, e, e.id(), e.to_json(), *e.time_source(), "", std::nullopt), added.back().first + 1);
+  EXPECT_EQ(store_->count_events(), 603);
+  EXPECT_EQ(store_->event(added.back().first + 1)->json, e.to_json());
+}
+
 TEST_P(StoreTest, CustomersAssignmentsSessions) {
   customers::Customer c{"K-1", "Müller", {"a@example.org", "b@example.org"}, "de", "Europe/Berlin", {"mueller"}};
   store_->upsert_customer(c);

@@ -13,12 +13,6 @@ namespace {
 // parse_input's catch (which records a parser's failure as an issue) lets it pass straight through.
 struct Stopped {};
 
-double thread_cpu_seconds() {
-  timespec ts{};
-  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
-}
-
 double mono_seconds() {
   timespec ts{};
   ::clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -26,6 +20,12 @@ double mono_seconds() {
 }
 
 }  // namespace
+
+double thread_cpu_seconds() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
 
 // The parser's sink on the parse thread: fills the current batch and hands it over when full.
 class EventPipe::ParseSink : public formats::Sink {

@@ -63,6 +63,9 @@ struct PipeStats {
   std::size_t batches = 0;
 };
 
+// CPU time of the calling thread (CLOCK_THREAD_CPUTIME_ID), for the debug log.
+double thread_cpu_seconds();
+
 // Runs `produce` (formats::parse_input with the sink it is given) on a second thread; the sink
 // prepares each event there (JSON, id, event time, and the holder once publish_holders() gave the
 // index) and hands batches to run(), which feeds them to the consumer on the calling thread.

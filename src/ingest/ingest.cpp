@@ -238,7 +238,9 @@ Result ingest(store::Store& store, const config::Config& cfg, const intake::Sour
         auto now = options.now ? *options.now : core::Timestamp::now();
         std::optional<store::Store::Transaction> tx;
         tx.emplace(store.transaction());
+        const double cpu_start = detail::thread_cpu_seconds();
         auto rep = store.add_report(in.data, in.name, now);
+        const double cpu_report = detail::thread_cpu_seconds();
         if (!rep.inserted && rep.complete) {
           ++result.skipped;
           if (out != nullptr) *out << in.name << ": already ingested as report " << rep.id << ", nothing added\n";
@@ -253,7 +255,8 @@ Result ingest(store::Store& store, const config::Config& cfg, const intake::Sour
           tx.emplace(store.transaction());
         });
         formats::InputSummary summary;
-        if (detail::use_pipeline(in, options)) {
+        const bool pipelined = detail::use_pipeline(in, options);
+        if (pipelined) {
           detail::EventPipe pipe([&](formats::Sink& parse_sink) { return formats::parse_input(in, parse_sink, parse); },
                                  now);
           StoreConsumer consumer(sink, holders, pipe);
@@ -269,7 +272,13 @@ Result ingest(store::Store& store, const config::Config& cfg, const intake::Sour
         store.update_report(rep.id, summary.format, summary.detail, static_cast<std::int64_t>(summary.events),
                             static_cast<std::int64_t>(summary.issues));
         store.set_report_kind(rep.id, formats::to_string(summary.kind), report_verdict(summary, sink.first_issue_code));
+        const double cpu_parsed = detail::thread_cpu_seconds();
         tx->commit();
+        const double cpu_end = detail::thread_cpu_seconds();
+        // This thread's CPU: hashing the input, parse + store (store only when pipelined), the last commit.
+        spdlog::debug(
+            "ingest input done report={} pipelined={} add_report_cpu_s={:.3f} events_cpu_s={:.3f} commit_cpu_s={:.3f}",
+            rep.id, pipelined, cpu_report - cpu_start, cpu_parsed - cpu_report, cpu_end - cpu_parsed);
         ++result.reports;
         result.total.add(sink.counts);
         if (out != nullptr) {

@@ -4,6 +4,8 @@
 #include <spdlog/spdlog.h>
 #include <time.h>
 
+#include <cstdio>
+
 #include "cases/case_book.hpp"
 
 namespace klartext::ingest::detail {
@@ -12,6 +14,17 @@ namespace {
 // Thrown on the parse thread once the store thread gave up: not a std::exception, so that
 // parse_input's catch (which records a parser's failure as an issue) lets it pass straight through.
 struct Stopped {};
+
+// Time this thread was runnable but waited for a CPU (the second field of
+// /proc/thread-self/schedstat), to tell a busy machine from a slow thread; 0 where unavailable.
+double runqueue_wait_seconds() {
+  std::FILE* f = std::fopen("/proc/thread-self/schedstat", "r");
+  if (f == nullptr) return 0;
+  unsigned long long run = 0, wait = 0;
+  int n = std::fscanf(f, "%llu %llu", &run, &wait);
+  std::fclose(f);
+  return n == 2 ? static_cast<double>(wait) * 1e-9 : 0;
+}
 
 double mono_seconds() {
   timespec ts{};
@@ -129,6 +142,7 @@ EventPipe::~EventPipe() = default;  // thread_ (declared last) requests stop and
 
 void EventPipe::parse_main(std::stop_token stop) {
   double cpu0 = thread_cpu_seconds();
+  double runq0 = runqueue_wait_seconds();
   ParseSink sink(*this, std::move(stop));
   formats::InputSummary summary;
   std::exception_ptr error;
@@ -151,6 +165,7 @@ void EventPipe::parse_main(std::stop_token stop) {
     error_ = error;
     stats_.parse_cpu_seconds = thread_cpu_seconds() - cpu0;
     stats_.parse_wait_seconds = sink.wait_seconds;
+    stats_.parse_runqueue_seconds = runqueue_wait_seconds() - runq0;
     stats_.batches = sink.batches;
     done_ = true;
   }
@@ -168,6 +183,8 @@ void EventPipe::consume(const Batch& b, PipeConsumer& consumer) {
 
 formats::InputSummary EventPipe::run(PipeConsumer& consumer) {
   double cpu0 = thread_cpu_seconds();
+  double runq0 = runqueue_wait_seconds();
+  double wall0 = mono_seconds();
   double waited = 0;
   thread_ = std::jthread([this](std::stop_token stop) { parse_main(std::move(stop)); });
   try {
@@ -201,10 +218,15 @@ formats::InputSummary EventPipe::run(PipeConsumer& consumer) {
   thread_.join();
   stats_.store_cpu_seconds = thread_cpu_seconds() - cpu0;
   stats_.store_wait_seconds = waited;
+  stats_.store_runqueue_seconds = runqueue_wait_seconds() - runq0;
+  stats_.wall_seconds = mono_seconds() - wall0;
+  // wall - cpu - wait - runqueue of a thread: the time it was blocked elsewhere (I/O, page faults).
   spdlog::debug(
-      "ingest pipeline done batches={} parse_cpu_s={:.3f} store_cpu_s={:.3f} parse_wait_s={:.3f} store_wait_s={:.3f}",
-      stats_.batches, stats_.parse_cpu_seconds, stats_.store_cpu_seconds, stats_.parse_wait_seconds,
-      stats_.store_wait_seconds);
+      "ingest pipeline done batches={} wall_s={:.3f} parse_cpu_s={:.3f} parse_wait_s={:.3f} parse_runqueue_s={:.3f} "
+      "store_cpu_s={:.3f} store_wait_s={:.3f} store_runqueue_s={:.3f}",
+      stats_.batches, stats_.wall_seconds, stats_.parse_cpu_seconds, stats_.parse_wait_seconds,
+      stats_.parse_runqueue_seconds, stats_.store_cpu_seconds, stats_.store_wait_seconds,
+      stats_.store_runqueue_seconds);
   if (error_) std::rethrow_exception(error_);
   return std::move(summary_);
 }

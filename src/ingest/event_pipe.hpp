@@ -60,6 +60,10 @@ struct PipeStats {
   double store_cpu_seconds = 0;
   double parse_wait_seconds = 0;  // parse thread waiting for a free batch (store thread behind)
   double store_wait_seconds = 0;  // store thread waiting for a full batch (parse thread behind)
+  // Runnable but without a CPU (other processes on the machine), from /proc/thread-self/schedstat.
+  double parse_runqueue_seconds = 0;
+  double store_runqueue_seconds = 0;
+  double wall_seconds = 0;  // run() from start to end
   std::size_t batches = 0;
 };
 

@@ -20,6 +20,9 @@ int main(int argc, char** argv) {
   auto& g = global_options();
   app.add_option("-c,--config", g.config_path, "configuration file (TOML)")->envname("KLARTEXT_CONFIG");
   app.add_flag("-v,--verbose", g.verbosity, "more log output (repeat for debug)");
+  app.parse_complete_callback([&g] {
+    if (g.verbosity > 1) spdlog::set_level(spdlog::level::debug);
+  });
 
   register_parse(app);
   register_notify(app);

@@ -50,7 +50,7 @@ struct InlineSink : formats::Sink {
 struct NullConsumer : ingest::detail::PipeConsumer {
   std::size_t bytes = 0;
   void on_event(const ingest::detail::PreparedEvent& p) override {
-    for (std::size_t i = 0; i < p.json.size(); i += 64) bytes += static_cast<unsigned char>(p.json[i]);
+    for (std::size_t i = 0; i < p.stored.json.size(); i += 64) bytes += static_cast<unsigned char>(p.stored.json[i]);
   }
   void on_issue(const formats::ParseIssue&) override {}
 };

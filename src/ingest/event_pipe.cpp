@@ -49,9 +49,10 @@ class EventPipe::ParseSink : public formats::Sink {
     Batch& b = current();
     PreparedEvent& p = b.events[b.size++];
     p.event = e;
-    p.json.clear();
-    e.append_json(p.json);
+    json_.clear();
+    e.append_json(json_);
     p.id = e.id();
+    preparer_.prepare(e, p.id, json_, p.stored);
     p.time = cases::event_time(e, pipe_.now_);
     p.looked_up = false;
     p.holder.reset();
@@ -121,6 +122,8 @@ class EventPipe::ParseSink : public formats::Sink {
 
   EventPipe& pipe_;
   std::stop_token stop_;
+  std::string json_;
+  store::EventPreparer preparer_;  // the pipe carries one input: one report
   Batch* batch_ = nullptr;
   std::vector<customers::HolderQuery> queries_;
   std::vector<std::optional<customers::Holder>> answers_;

@@ -19,6 +19,7 @@
 #include "core/timestamp.hpp"
 #include "customers/holder_index.hpp"
 #include "formats/format.hpp"
+#include "store/store.hpp"
 
 namespace klartext::ingest::detail {
 
@@ -37,8 +38,8 @@ inline constexpr std::size_t kPipeBatchIssues = 256;
 // recycled: copy-assigning the parser's event keeps their capacity, so no event allocates.
 struct PreparedEvent {
   core::Event event;
-  std::string id;    // event.id()
-  std::string json;  // event.append_json()
+  std::string id;               // event.id()
+  store::PreparedEvent stored;  // what Store::add_event keeps of it (JSON delta, texts, key)
   core::Timestamp time;
   // The holder at `time`, when the parse thread had the holder index (looked_up); else the store
   // thread asks the index itself.

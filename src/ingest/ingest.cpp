@@ -58,9 +58,7 @@ class StoreSink : public formats::Sink {
   // after it; StoreFailed is no std::exception, passes parse_input, and ingest rethrows `failure`.
   void on_event(const core::Event& e) override {
     try {
-      json_.clear();
-      e.append_json(json_);
-      store_event(e, e.id(), json_, cases::event_time(e, now_), nullptr);
+      store_event(e, cases::event_time(e, now_), nullptr, nullptr);
     } catch (...) {
       failure = std::current_exception();
       throw StoreFailed{};
@@ -78,9 +76,10 @@ class StoreSink : public formats::Sink {
   std::exception_ptr failure;
 
   // Everything of one event that needs the store, the holder index or the case book (the store
-  // thread's part when the parse thread prepared the rest): `holder` is the holder lookup's answer
-  // when it was made already, else null.
-  void store_event(const core::Event& e, std::string_view event_id, std::string_view json, core::Timestamp t,
+  // thread's part when the parse thread prepared the rest): `prepared` is what the parse thread
+  // made of the event for the store, `holder` the holder lookup's answer when it was made already;
+  // null: worked out here.
+  void store_event(const core::Event& e, core::Timestamp t, const store::PreparedEvent* prepared,
                    const std::optional<customers::Holder>* holder) {
     // Between events only: a case created for an event must see that event in the same slice.
     if (++since_checkpoint_ >= per_commit_) {
@@ -98,7 +97,14 @@ class StoreSink : public formats::Sink {
         if (!customer.empty()) case_id = book_.case_for(book_key(h->customer, customer), e, now_);
       }
     }
-    auto row = store_.add_event(report_id_, e, event_id, json, t, customer, case_id);
+    std::optional<std::int64_t> row;
+    if (prepared != nullptr) {
+      row = store_.add_event(report_id_, *prepared, t, customer, case_id);
+    } else {
+      json_.clear();
+      e.append_json(json_);
+      row = store_.add_event(report_id_, e, e.id(), json_, t, customer, case_id);
+    }
     if (!row) {
       ++counts.duplicates;
       return;
@@ -157,7 +163,7 @@ class StoreConsumer : public detail::PipeConsumer {
     publish();
   }
   void on_event(const detail::PreparedEvent& p) override {
-    sink_.store_event(p.event, p.id, p.json, p.time, p.looked_up ? &p.holder : nullptr);
+    sink_.store_event(p.event, p.time, &p.stored, p.looked_up ? &p.holder : nullptr);
     if (!published_) publish();
   }
   void on_issue(const formats::ParseIssue& issue) override { sink_.store_issue(issue); }

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "cases/case_book.hpp"
+#include "store/event_keys.hpp"
 
 namespace klartext::ingest::detail {
 namespace {
@@ -65,7 +66,8 @@ struct Recorder : PipeConsumer {
     if (events++ == throw_at) throw std::runtime_error("store failed");
     seen.push_back("e " + p.event.raw);
     EXPECT_EQ(p.id, p.event.id());
-    EXPECT_EQ(p.json, p.event.to_json());
+    EXPECT_EQ(p.stored.event_id, p.id);
+    EXPECT_EQ(p.stored.key, store::detail::EventKeys::key_of(p.id));
     EXPECT_EQ(p.time, cases::event_time(p.event, kNow));
     if (p.looked_up) ++looked_up;
   }

@@ -206,9 +206,9 @@ TEST_F(IngestTest, SeveralInputsAndReingest) {
   EXPECT_NE(last_summary_.find("ingest: 3 new reports, 1 already known"), std::string::npos) << last_summary_;
 }
 
-// A store failure in the middle (a trigger refuses the 700th event) reaches the caller on both
-// paths (for_each_input reports the input as failed; not a "parser-failure" issue that would mark
-// the report complete), the report stays incomplete, and the next ingest resumes it to the same end.
+// A store failure in the middle (a trigger refuses the third event block: the second commit slice) reaches the caller
+// on both paths (for_each_input reports the input as failed; not a "parser-failure" issue that would mark the report
+// complete), the report stays incomplete, and the next ingest resumes it to the same end.
 TEST_F(IngestTest, StoreFailureThenResume) {
   auto r = report(make_report(1500));
   Options o;
@@ -220,9 +220,9 @@ TEST_F(IngestTest, StoreFailureThenResume) {
       auto store = store::Store::open_sqlite(dbs[i].string());
       store->sql().exec_script(
           "CREATE TABLE test_count(n INTEGER); INSERT INTO test_count VALUES (0);"
-          "CREATE TRIGGER test_fail BEFORE INSERT ON events BEGIN"
+          "CREATE TRIGGER test_fail BEFORE INSERT ON event_blocks BEGIN"
           "  UPDATE test_count SET n = n + 1;"
-          "  SELECT RAISE(ABORT, 'test: disk full') WHERE (SELECT n FROM test_count) >= 700;"
+          "  SELECT RAISE(ABORT, 'test: disk full') WHERE (SELECT n FROM test_count) >= 3;"
           " END;");
     }
     o.pipeline_min_bytes = i == 0 ? kNeverPipeline : 0;

@@ -58,16 +58,17 @@ class StoreSink : public formats::Sink {
     core::Timestamp t = cases::event_time(e, now_);
     std::string_view customer;
     std::optional<std::int64_t> case_id;
+    const std::string event_id = e.id();
     if (auto ip = e.source_ip()) {
       const auto& holders = holders_.get();
       if (auto h = holders.lookup(*ip, t, e.source_port())) {
         customer = holders.customer_id(h->customer);
-        if (!customer.empty()) case_id = book_.case_for(book_key(h->customer, customer), e, now_);
+        if (!customer.empty()) case_id = book_.case_for(book_key(h->customer, customer), e, event_id, now_);
       }
     }
     json_.clear();
     e.append_json(json_);
-    auto row = store_.add_event(report_id_, e, e.id(), json_, t, customer, case_id);
+    auto row = store_.add_event(report_id_, e, event_id, json_, t, customer, case_id);
     if (!row) {
       ++counts.duplicates;
       return;

@@ -384,54 +384,31 @@ void CaseBook::flush() {
   if (!book_) return;
   auto& b = *book_;
   // Cases first: the history rows refer to them. Only the entries touched since the last flush, in
-  // id order as before (a flush per commit must not walk a million untouched cases).
+  // id order as before (a flush per commit must not walk a million untouched cases). An entry is
+  // marked clean once its row is written: after a failed write the rest stays dirty, as before.
   if (!std::is_sorted(b.dirty.begin(), b.dirty.end())) std::sort(b.dirty.begin(), b.dirty.end());
   thread_local std::vector<store::Store::NewCase> rows;
+  thread_local std::vector<std::uint32_t> row_entries;  // the entry of each row
   rows.clear();
+  row_entries.clear();
+  auto written = [&b](std::uint32_t index) {
+    auto& e = b.entries[index];
+    e.dirty = false;
+    e.is_new = false;
+    e.stored_state = e.state;
+  };
+  auto write_rows = [&] {
+    store_.insert_new_cases(rows);
+    for (const std::uint32_t index : row_entries) written(index);
+    rows.clear();
+    row_entries.clear();
+  };
   constexpr std::size_t kRowsPerCall = 4096;
   std::size_t opening = 0;
   for (const std::uint32_t index : b.dirty) {
     auto& e = b.entries[index];
-    e.dirty = false;
-    if (e.is_new) {
-      if (e.event_count == 0) {
-        // Created for an event that turned out to be stored already.
-        e.alive = false;
-        --created_;
-        auto* slot = b.find_key(Book::Key{e.customer, e.cls, e.ip});
-        if (slot != nullptr && Book::index_of(*slot) == index) Book::set_index(*slot, Book::kGone);
-        continue;
-      }
-      // New cases are numbered in order, so their openings come in the entries' (id) order.
-      while (opening < b.openings.size() && b.openings[opening].id < e.id) ++opening;
-      std::string_view reason;
-      if (opening < b.openings.size() && b.openings[opening].id == e.id) {
-        reason = std::string_view(b.opening_texts).substr(b.openings[opening].offset, b.openings[opening].size);
-      }
-      if (e.state != CaseState::kOpen || e.notifications != 0 || e.last_notified || e.resolved_at) {
-        // Not what a new case looks like (no rule makes one): the general insert.
-        store_.insert_case_with_id(b.to_case(e), reason);
-      } else {
-        auto& r = rows.emplace_back();
-        r.id = e.id;
-        r.customer_id = b.customers[e.customer];
-        r.classification = b.class_texts[e.cls];
-        r.source_ip = e.ip;
-        r.event_count = e.event_count;
-        r.first_seen = e.first_seen;
-        r.last_seen = e.last_seen;
-        r.severity = e.severity;
-        r.source_port = e.source_port;
-        r.created = e.created;
-        r.updated = e.updated;
-        r.opened_reason = reason;
-        if (rows.size() == kRowsPerCall) {
-          store_.insert_new_cases(rows);
-          rows.clear();
-        }
-      }
-      e.is_new = false;
-    } else {
+    if (!e.dirty) continue;  // listed twice, or written before a failed flush
+    if (!e.is_new) {
       store::Store::CaseEvents u;
       u.id = e.id;
       u.event_count = e.event_count;
@@ -442,11 +419,47 @@ void CaseBook::flush() {
       u.updated = e.updated;
       if (e.state != e.stored_state) u.state = e.state;
       store_.update_case_events(u);
+      written(index);
+      continue;
     }
-    e.stored_state = e.state;
+    if (e.event_count == 0) {
+      // Created for an event that turned out to be stored already.
+      e.dirty = false;
+      e.alive = false;
+      --created_;
+      auto* slot = b.find_key(Book::Key{e.customer, e.cls, e.ip});
+      if (slot != nullptr && Book::index_of(*slot) == index) Book::set_index(*slot, Book::kGone);
+      continue;
+    }
+    // New cases are numbered in order, so their openings come in the entries' (id) order.
+    while (opening < b.openings.size() && b.openings[opening].id < e.id) ++opening;
+    std::string_view reason;
+    if (opening < b.openings.size() && b.openings[opening].id == e.id) {
+      reason = std::string_view(b.opening_texts).substr(b.openings[opening].offset, b.openings[opening].size);
+    }
+    if (e.state != CaseState::kOpen || e.notifications != 0 || e.last_notified || e.resolved_at) {
+      // Not what a new case looks like (no rule makes one): the general insert.
+      store_.insert_case_with_id(b.to_case(e), reason);
+      written(index);
+      continue;
+    }
+    auto& r = rows.emplace_back();
+    r.id = e.id;
+    r.customer_id = b.customers[e.customer];
+    r.classification = b.class_texts[e.cls];
+    r.source_ip = e.ip;
+    r.event_count = e.event_count;
+    r.first_seen = e.first_seen;
+    r.last_seen = e.last_seen;
+    r.severity = e.severity;
+    r.source_port = e.source_port;
+    r.created = e.created;
+    r.updated = e.updated;
+    r.opened_reason = reason;
+    row_entries.push_back(index);
+    if (rows.size() == kRowsPerCall) write_rows();
   }
-  store_.insert_new_cases(rows);
-  rows.clear();
+  write_rows();
   b.dirty.clear();
   for (const auto& t : b.pending) {
     const auto* e = b.find(t.case_id);

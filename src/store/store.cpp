@@ -1023,6 +1023,29 @@ void bind_new_case_row(Statement& st, std::size_t row, const Store::NewCase& c, 
   }
 }
 
+// The rows of Store::insert_new_cases on SQLite, by the largest new_cases_sql statements that fit.
+void write_new_cases_sqlite(Connection& raw, const std::vector<Store::NewCase>& cases) {
+  thread_local std::string ips;                // the rows' address texts, bound by reference
+  constexpr std::size_t kMaxAddressText = 46;  // INET6_ADDRSTRLEN
+  std::size_t done = 0;
+  while (done < cases.size()) {
+    std::size_t k = kNewCaseRowsLog2;
+    while ((std::size_t{1} << k) > cases.size() - done) --k;
+    const std::size_t rows = std::size_t{1} << k;
+    auto& st = raw.prepare(new_cases_sql(k));
+    ips.clear();
+    ips.reserve(rows * kMaxAddressText);  // no reallocation below: the bound views stay valid
+    for (std::size_t r = 0; r < rows; ++r) {
+      const auto& c = cases[done + r];
+      const std::size_t at = ips.size();
+      c.source_ip.append_to(ips);
+      bind_new_case_row(st, r, c, std::string_view(ips).substr(at));
+    }
+    st.execute();
+    done += rows;
+  }
+}
+
 }  // namespace
 
 std::string Store::classification_text(const core::Classification& c) {
@@ -1057,24 +1080,20 @@ void Store::insert_new_cases(const std::vector<NewCase>& cases) {
     }
     return;
   }
-  constexpr std::size_t kMaxAddressText = 46;  // INET6_ADDRSTRLEN
-  std::size_t done = 0;
-  while (done < cases.size()) {
-    std::size_t k = kNewCaseRowsLog2;
-    while ((std::size_t{1} << k) > cases.size() - done) --k;
-    const std::size_t rows = std::size_t{1} << k;
-    auto& st = raw_->prepare(new_cases_sql(k));
-    ips.clear();
-    ips.reserve(rows * kMaxAddressText);  // no reallocation below: the bound views stay valid
-    for (std::size_t r = 0; r < rows; ++r) {
-      const auto& c = cases[done + r];
-      const std::size_t at = ips.size();
-      c.source_ip.append_to(ips);
-      bind_new_case_row(st, r, c, std::string_view(ips).substr(at));
+  // All or nothing: a caller that sees this throw knows that none of the rows is stored, not the
+  // first statements' rows only (cases::CaseBook::flush leaves them all to write again).
+  raw_->exec_script("SAVEPOINT klartext_new_cases");
+  try {
+    write_new_cases_sqlite(*raw_, cases);
+  } catch (...) {
+    try {
+      raw_->exec_script("ROLLBACK TO klartext_new_cases; RELEASE klartext_new_cases");
+    } catch (const std::exception& e) {
+      spdlog::warn("new cases savepoint not rolled back error={}", e.what());
     }
-    st.execute();
-    done += rows;
+    throw;
   }
+  raw_->exec_script("RELEASE klartext_new_cases");
 }
 
 std::int64_t Store::insert_case(const cases::Case& c) {

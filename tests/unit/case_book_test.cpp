@@ -286,6 +286,28 @@ TEST_F(CaseBookTest, OpeningReasonNamesTheFirstEvent) {
   EXPECT_EQ(store_->case_history(idb)[0].reason, "first event " + event_id);
 }
 
+// A flush that fails part way (here: a trigger refuses one case row of the second bulk statement)
+// leaves the cases it did not write dirty: the next flush writes those, and none twice.
+TEST_F(CaseBookTest, FlushAfterAFailedFlushWritesTheRest) {
+  CaseBook book(*store_, cfg_);
+  auto now = ts("2026-11-28");
+  std::vector<std::int64_t> ids;
+  for (int i = 0; i < 100; ++i) {
+    ids.push_back(ingest(book, event(("10.0.1." + std::to_string(i)).c_str(), "2026-11-27 01:00"), "K-1", now));
+  }
+  store_->sql().exec_script("CREATE TRIGGER refuse BEFORE INSERT ON cases WHEN NEW.id = " + std::to_string(ids[70]) +
+                            " BEGIN SELECT RAISE(ABORT, 'refused'); END");
+  EXPECT_THROW(book.flush(), store::SqlError);
+  // The bulk insert is all or nothing (its first statement's rows went back too).
+  EXPECT_TRUE(store_->list_cases().empty());
+  store_->sql().exec_script("DROP TRIGGER refuse");
+  book.flush();
+  auto all = store_->list_cases();
+  ASSERT_EQ(all.size(), 100u);
+  for (const auto& c : all) EXPECT_EQ(c.event_count, 1);
+  EXPECT_EQ(book.cases_created(), 100u);
+}
+
 TEST_F(CaseBookTest, QuietCasesClose) {
   CaseBook book(*store_, cfg_);
   auto quiet = ingest(book, event("192.0.2.1", "2026-11-01 02:00"), "K-1", ts("2026-11-01 06:00"));

@@ -64,7 +64,7 @@ struct CaseBook::Book {
     core::IpAddress ip;
     bool operator==(const Key&) const = default;
   };
-  // All 64 bits well mixed: the low bits pick the slot, the high 32 are the slot's tag.
+  // All 64 bits well mixed. Case keys: the high 32 bits are the slot's tag and pick the slot too.
   static std::uint64_t hash_of(const Key& k) {
     return core::mix64(std::hash<core::IpAddress>{}(k.ip) ^
                        ((static_cast<std::uint64_t>(k.customer) << 32 | k.cls) * 0x9E3779B97F4A7C15ULL));
@@ -74,7 +74,8 @@ struct CaseBook::Book {
   // Key -> index into entries, open addressing over the entries' own keys: no node per case. A slot
   // holds the entry index (low 32 bits) and the top 32 bits of the key's hash, so a probe touches
   // an entry only when the tags match: among a million active cases a lookup costs about one
-  // cache miss in the slots and one in the entry it finds.
+  // cache miss in the slots and one in the entry it finds. The slot is picked by the tag's low
+  // bits, so growing the table moves the slots without reading a million entries again.
   static constexpr std::uint32_t kGone = 0xFFFFFFFE;
   static constexpr std::uint64_t kEmptySlot = ~std::uint64_t{0};
   std::vector<std::uint64_t> slots;
@@ -88,52 +89,80 @@ struct CaseBook::Book {
     const auto& e = entries[index];
     return Key{e.customer, e.cls, e.ip};
   }
-  // The slot holding this key's entry index, or nullptr.
-  std::uint64_t* find_key(const Key& k) {
-    if (slots.empty()) return nullptr;
+  // The slot holding this key's entry index, or the empty slot that ends its probe (where the key
+  // goes). Needs a free slot: call make_room() first.
+  std::uint64_t* probe(const Key& k, std::uint64_t h) {
     const std::size_t mask = slots.size() - 1;
-    const std::uint64_t h = hash_of(k);
     const std::uint64_t tag = h & 0xFFFFFFFF00000000ULL;
-    for (std::size_t i = h & mask;; i = (i + 1) & mask) {
+    for (std::size_t i = (h >> 32) & mask;; i = (i + 1) & mask) {
       const std::uint64_t s = slots[i];
-      if (s == kEmptySlot) return nullptr;
+      if (s == kEmptySlot) return &slots[i];
       if ((s & 0xFFFFFFFF00000000ULL) == tag && index_of(s) != kGone && key_of(index_of(s)) == k) return &slots[i];
     }
   }
+  // The slot holding this key's entry index, or nullptr.
+  std::uint64_t* find_key(const Key& k) {
+    if (slots.empty()) return nullptr;
+    auto* s = probe(k, hash_of(k));
+    return *s == kEmptySlot ? nullptr : s;
+  }
   // Points this slot at entries[index] (which has the slot's key).
   static void set_index(std::uint64_t& slot, std::uint32_t index) { slot = (slot & 0xFFFFFFFF00000000ULL) | index; }
+  // Room for one more key (at most half the slots used).
+  void make_room() {
+    if ((slots_used + 1) * 2 <= slots.size()) return;
+    std::vector<std::uint64_t> old = std::move(slots);
+    slots.assign(std::max<std::size_t>(1024, old.size() * 2), kEmptySlot);
+    slots_used = 0;
+    const std::size_t mask = slots.size() - 1;
+    for (auto v : old) {
+      if (v == kEmptySlot || index_of(v) == kGone) continue;
+      std::size_t i = (v >> 32) & mask;
+      while (slots[i] != kEmptySlot) i = (i + 1) & mask;
+      slots[i] = v;
+      ++slots_used;
+    }
+  }
+  // Maps `k` (the key of entries[index]) to index, replacing what it mapped to. `slot` is probe()'s
+  // answer for k with hash h.
+  void put_key_at(std::uint64_t* slot, std::uint64_t h, std::uint32_t index) {
+    if (*slot == kEmptySlot) {
+      *slot = make_slot(h, index);
+      ++slots_used;
+    } else {
+      set_index(*slot, index);
+    }
+  }
   // Maps the key of entries[index] (already in entries) to index, replacing what it mapped to.
   void put_key(std::uint32_t index) {
-    if (auto* s = find_key(key_of(index))) {
-      set_index(*s, index);
-      return;
-    }
-    if ((slots_used + 1) * 2 > slots.size()) {
-      std::vector<std::uint64_t> old = std::move(slots);
-      slots.assign(std::max<std::size_t>(1024, old.size() * 2), kEmptySlot);
-      slots_used = 0;
-      for (auto v : old) {
-        if (v != kEmptySlot && index_of(v) != kGone) insert_new(index_of(v));
-      }
-    }
-    insert_new(index);
+    make_room();
+    const Key k = key_of(index);
+    const std::uint64_t h = hash_of(k);
+    put_key_at(probe(k, h), h, index);
   }
-  void insert_new(std::uint32_t index) {
-    const std::size_t mask = slots.size() - 1;
-    const std::uint64_t h = hash_of(key_of(index));
-    std::size_t i = h & mask;
-    while (slots[i] != kEmptySlot) i = (i + 1) & mask;
-    slots[i] = make_slot(h, index);
-    ++slots_used;
+  // Marks entries[index] as changed since the last flush.
+  void touch(std::uint32_t index) {
+    auto& e = entries[index];
+    if (e.dirty) return;
+    e.dirty = true;
+    dirty.push_back(index);
   }
+  std::uint32_t index_in_entries(const Entry& e) const { return static_cast<std::uint32_t>(&e - entries.data()); }
   // Customer id -> index into customers, open addressing as for the keys (tag | index).
   std::vector<std::uint64_t> customer_slots;
   std::vector<std::string> customers;
   std::vector<core::Classification> classes;
-  std::vector<std::string> class_names;
-  std::vector<Transition> pending;  // transitions of this batch, written by flush()
-  // Why each case opened in this batch was opened (by case id, ascending), written with the case row.
-  std::vector<std::pair<std::int64_t, std::string>> openings;
+  std::vector<std::string> class_texts;  // as the case rows store them (Store::classification_text)
+  std::vector<Transition> pending;       // transitions of this batch, written by flush()
+  std::vector<std::uint32_t> dirty;      // the entries changed since the last flush (touch())
+  // Why each case opened in this batch was opened (by case id, ascending), written with the case
+  // row: the texts one after the other in opening_texts (no string per case).
+  struct Opening {
+    std::int64_t id;
+    std::uint32_t offset, size;  // in opening_texts
+  };
+  std::vector<Opening> openings;
+  std::string opening_texts;
   std::int64_t loaded_up_to = 0;  // cases of the store up to this id are known
   std::int64_t next_id = 0;       // 0: ask the store at the next new case
   bool synced = false;            // cases created by others since the last flush are read
@@ -172,7 +201,7 @@ struct CaseBook::Book {
       if (classes[i] == c) return static_cast<std::uint32_t>(i);
     }
     classes.push_back(c);
-    class_names.push_back(c.to_string());
+    class_texts.push_back(store::Store::classification_text(c));
     return static_cast<std::uint32_t>(classes.size() - 1);
   }
   Entry* find(std::int64_t id) {
@@ -257,6 +286,11 @@ std::int64_t CaseBook::case_for(std::string_view customer_id, const core::Event&
 }
 
 std::int64_t CaseBook::case_for(std::uint32_t customer_key, const core::Event& event, core::Timestamp now) {
+  return case_for(customer_key, event, event.id(), now);
+}
+
+std::int64_t CaseBook::case_for(std::uint32_t customer_key, const core::Event& event, std::string_view event_id,
+                                core::Timestamp now) {
   if (!book_) book_ = std::make_unique<Book>();
   auto& b = *book_;
   if (!b.synced) {
@@ -267,14 +301,20 @@ std::int64_t CaseBook::case_for(std::uint32_t customer_key, const core::Event& e
     b.synced = true;
   }
   Book::Key key{customer_key, b.classification(event.classification()), event.source_ip().value_or(core::IpAddress{})};
-  if (const auto* slot = b.find_key(key)) {
+  // One probe finds the case or the slot for a new one (a new case is the common answer of a first
+  // import, and each probe is a cache miss among a million slots).
+  b.make_room();
+  const std::uint64_t h = Book::hash_of(key);
+  std::uint64_t* slot = b.probe(key, h);
+  if (*slot != Book::kEmptySlot) {
     const auto& e = b.entries[Book::index_of(*slot)];
     if (e.alive && e.state != CaseState::kClosed) {
       b.last = Book::index_of(*slot);
       return e.id;
     }
   }
-  Book::Entry e;
+  auto index = static_cast<std::uint32_t>(b.entries.size());
+  auto& e = b.entries.emplace_back();
   e.id = b.next_id++;
   e.customer = key.customer;
   e.cls = key.cls;
@@ -282,15 +322,16 @@ std::int64_t CaseBook::case_for(std::uint32_t customer_key, const core::Event& e
   e.first_seen = e.last_seen = event_time(event, now);
   e.created = e.updated = now;
   e.is_new = true;
-  e.dirty = true;
+  b.touch(index);
   b.loaded_up_to = e.id;
-  b.openings.emplace_back(e.id, "first event " + event.id());
-  auto index = static_cast<std::uint32_t>(b.entries.size());
-  b.entries.push_back(std::move(e));
-  b.put_key(index);
+  constexpr std::string_view kFirstEvent = "first event ";
+  const auto offset = static_cast<std::uint32_t>(b.opening_texts.size());
+  b.opening_texts.append(kFirstEvent).append(event_id);
+  b.openings.push_back({e.id, offset, static_cast<std::uint32_t>(b.opening_texts.size() - offset)});
+  b.put_key_at(slot, h, index);
   b.last = index;
   ++created_;
-  return b.entries.back().id;
+  return e.id;
 }
 
 void CaseBook::add_event(std::int64_t case_id, const core::Event& event, core::Timestamp t, core::Timestamp now) {
@@ -309,7 +350,7 @@ void CaseBook::add_event(std::int64_t case_id, const core::Event& event, core::T
     book_->synced = false;
     e = &book_->entries.back();
   }
-  e->dirty = true;
+  book_->touch(book_->index_in_entries(*e));
   if (e->event_count == 0 || t < e->first_seen) e->first_seen = t;
   bool newest = e->event_count == 0 || t >= e->last_seen;
   if (newest) {
@@ -342,37 +383,91 @@ void CaseBook::add_event(std::int64_t case_id, const core::Event& event, core::T
 void CaseBook::flush() {
   if (!book_) return;
   auto& b = *book_;
-  // Cases first: the history rows refer to them.
-  std::size_t opening = 0;
-  for (auto& e : b.entries) {
-    if (!e.dirty) continue;
+  // Cases first: the history rows refer to them. Only the entries touched since the last flush, in
+  // id order as before (a flush per commit must not walk a million untouched cases). An entry is
+  // marked clean once its row is written: after a failed write the rest stays dirty, as before.
+  if (!std::is_sorted(b.dirty.begin(), b.dirty.end())) std::sort(b.dirty.begin(), b.dirty.end());
+  thread_local std::vector<store::Store::NewCase> rows;
+  thread_local std::vector<std::uint32_t> row_entries;  // the entry of each row
+  rows.clear();
+  row_entries.clear();
+  auto written = [&b](std::uint32_t index) {
+    auto& e = b.entries[index];
     e.dirty = false;
-    if (e.is_new) {
-      if (e.event_count == 0) {
-        // Created for an event that turned out to be stored already.
-        e.alive = false;
-        --created_;
-        auto* slot = b.find_key(Book::Key{e.customer, e.cls, e.ip});
-        if (slot != nullptr && &b.entries[Book::index_of(*slot)] == &e) Book::set_index(*slot, Book::kGone);
-        continue;
-      }
-      // New cases are numbered in order, so their openings come in the entries' (id) order.
-      while (opening < b.openings.size() && b.openings[opening].first < e.id) ++opening;
-      std::string_view reason;
-      if (opening < b.openings.size() && b.openings[opening].first == e.id) reason = b.openings[opening].second;
-      store_.insert_case_with_id(b.to_case(e), reason);
-      e.is_new = false;
-    } else {
-      store_.update_case_events(b.to_case(e), e.state != e.stored_state);
-    }
+    e.is_new = false;
     e.stored_state = e.state;
+  };
+  auto write_rows = [&] {
+    store_.insert_new_cases(rows);
+    for (const std::uint32_t index : row_entries) written(index);
+    rows.clear();
+    row_entries.clear();
+  };
+  constexpr std::size_t kRowsPerCall = 4096;
+  std::size_t opening = 0;
+  for (const std::uint32_t index : b.dirty) {
+    auto& e = b.entries[index];
+    if (!e.dirty) continue;  // listed twice, or written before a failed flush
+    if (!e.is_new) {
+      store::Store::CaseEvents u;
+      u.id = e.id;
+      u.event_count = e.event_count;
+      u.first_seen = e.first_seen;
+      u.last_seen = e.last_seen;
+      u.severity = e.severity;
+      u.source_port = e.source_port;
+      u.updated = e.updated;
+      if (e.state != e.stored_state) u.state = e.state;
+      store_.update_case_events(u);
+      written(index);
+      continue;
+    }
+    if (e.event_count == 0) {
+      // Created for an event that turned out to be stored already.
+      e.dirty = false;
+      e.alive = false;
+      --created_;
+      auto* slot = b.find_key(Book::Key{e.customer, e.cls, e.ip});
+      if (slot != nullptr && Book::index_of(*slot) == index) Book::set_index(*slot, Book::kGone);
+      continue;
+    }
+    // New cases are numbered in order, so their openings come in the entries' (id) order.
+    while (opening < b.openings.size() && b.openings[opening].id < e.id) ++opening;
+    std::string_view reason;
+    if (opening < b.openings.size() && b.openings[opening].id == e.id) {
+      reason = std::string_view(b.opening_texts).substr(b.openings[opening].offset, b.openings[opening].size);
+    }
+    if (e.state != CaseState::kOpen || e.notifications != 0 || e.last_notified || e.resolved_at) {
+      // Not what a new case looks like (no rule makes one): the general insert.
+      store_.insert_case_with_id(b.to_case(e), reason);
+      written(index);
+      continue;
+    }
+    auto& r = rows.emplace_back();
+    r.id = e.id;
+    r.customer_id = b.customers[e.customer];
+    r.classification = b.class_texts[e.cls];
+    r.source_ip = e.ip;
+    r.event_count = e.event_count;
+    r.first_seen = e.first_seen;
+    r.last_seen = e.last_seen;
+    r.severity = e.severity;
+    r.source_port = e.source_port;
+    r.created = e.created;
+    r.updated = e.updated;
+    r.opened_reason = reason;
+    row_entries.push_back(index);
+    if (rows.size() == kRowsPerCall) write_rows();
   }
+  write_rows();
+  b.dirty.clear();
   for (const auto& t : b.pending) {
     const auto* e = b.find(t.case_id);
     if (e != nullptr && e->alive) store_.add_transition(t);
   }
   b.pending.clear();
   b.openings.clear();
+  b.opening_texts.clear();
   b.synced = false;
 }
 

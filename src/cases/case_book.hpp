@@ -47,6 +47,10 @@ class CaseBook {
   // A number is valid while epoch() stays the same (a letter, resolve, reopen or close makes the
   // book reload and renumber).
   std::int64_t case_for(std::uint32_t customer_key, const core::Event& event, core::Timestamp now);
+  // The same with the event's id (core::Event::id()) from a caller that has it already: a new case
+  // records it in its opening reason, and computing it hashes the event's evidence again.
+  std::int64_t case_for(std::uint32_t customer_key, const core::Event& event, std::string_view event_id,
+                        core::Timestamp now);
   std::uint32_t customer_key(std::string_view customer_id);
   std::uint64_t epoch() const { return epoch_; }
   // Counts a stored event into its case: count, first/last seen, severity, recurrence rules.

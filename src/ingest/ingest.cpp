@@ -89,12 +89,15 @@ class StoreSink : public formats::Sink {
     ++counts.events;
     std::string_view customer;
     std::optional<std::int64_t> case_id;
+    // The parse thread worked the id out already when it prepared the event.
+    std::string own_id;
+    const std::string_view event_id = prepared != nullptr ? std::string_view(prepared->event_id) : (own_id = e.id());
     if (auto ip = e.source_ip()) {
       const auto& holders = holders_.get();
       auto h = holder != nullptr ? *holder : holders.lookup(*ip, t, e.source_port());
       if (h) {
         customer = holders.customer_id(h->customer);
-        if (!customer.empty()) case_id = book_.case_for(book_key(h->customer, customer), e, now_);
+        if (!customer.empty()) case_id = book_.case_for(book_key(h->customer, customer), e, event_id, now_);
       }
     }
     std::optional<std::int64_t> row;
@@ -103,7 +106,7 @@ class StoreSink : public formats::Sink {
     } else {
       json_.clear();
       e.append_json(json_);
-      row = store_.add_event(report_id_, e, e.id(), json_, t, customer, case_id);
+      row = store_.add_event(report_id_, e, event_id, json_, t, customer, case_id);
     }
     if (!row) {
       ++counts.duplicates;

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cstring>
 #include <exception>
@@ -1107,14 +1108,18 @@ constexpr const char* kCaseSequencePast =
 // Binds every column of a case but its id, in kCaseColumns order, from parameter `first` on.
 // Text is bound by reference (to `c` and to buffers reused per call): run the statement before the
 // next bind_case.
+void append_classification(std::string& out, const core::Classification& c) {
+  out += core::to_string(c.taxonomy);
+  out += '/';
+  out += core::to_string(c.type);
+  out += '/';
+  out += c.identifier;
+}
+
 void bind_case(Statement& st, int first, const cases::Case& c) {
   thread_local std::string cls, ip;
   cls.clear();
-  cls += core::to_string(c.classification.taxonomy);
-  cls += '/';
-  cls += core::to_string(c.classification.type);
-  cls += '/';
-  cls += c.classification.identifier;
+  append_classification(cls, c.classification);
   ip.clear();
   c.source_ip.append_to(ip);
   st.bind_ref(first, c.customer_id)
@@ -1138,7 +1143,155 @@ void bind_case(Statement& st, int first, const cases::Case& c) {
   bind_state(st, first + 14, c.notified_state);
   st.bind(first + 15, opt_micros(c.resolved_at));
 }
+// Binds every column of a new case (NewCase) as insert_case_with_id does, id first; `ip` is its
+// source_ip's text. Bound by reference: run the statement before the views go.
+void bind_new_case(Statement& st, const Store::NewCase& c, std::string_view ip) {
+  st.bind(1, c.id)
+      .bind_ref(2, c.customer_id)
+      .bind_ref(3, c.classification)
+      .bind_ref(4, ip)
+      .bind_ref(5, cases::to_string(cases::CaseState::kOpen))
+      .bind(6, c.event_count)
+      .bind(7, c.first_seen.micros())
+      .bind(8, c.last_seen.micros())
+      .bind_ref(9, core::to_string(c.severity));
+  if (c.source_port) {
+    st.bind(10, static_cast<std::int64_t>(*c.source_port));
+  } else {
+    st.bind_null(10);
+  }
+  st.bind(11, c.created.micros())
+      .bind(12, c.updated.micros())
+      .bind(13, std::int64_t{0})
+      .bind_null(14)
+      .bind(15, std::int64_t{0})
+      .bind_null(16)
+      .bind_null(17);
+  if (c.opened_reason.empty()) {
+    st.bind_null(18);
+  } else {
+    st.bind_ref(18, c.opened_reason);
+  }
+}
+
+// SQLite's multi-row INSERT of new cases. The columns every new case has the same value in (state
+// 'open', no letter, never resolved) are literals, so a row binds 12 values, not 18; the literals
+// are stored exactly as the bound values of the single-row INSERT. Statements for 64, 32, ..., 1
+// rows: a batch is written by the largest that fit.
+constexpr std::size_t kNewCaseRowsLog2 = 6;
+constexpr int kNewCaseParams = 12;
+const std::string& new_cases_sql(std::size_t log2_rows) {
+  static const auto kSql = [] {
+    std::array<std::string, kNewCaseRowsLog2 + 1> out;
+    for (std::size_t k = 0; k <= kNewCaseRowsLog2; ++k) {
+      std::string& sql = out[k];
+      sql = "INSERT INTO cases (" + std::string(kCaseColumns) + ", opened_reason) VALUES ";
+      for (std::size_t r = 0; r < (std::size_t{1} << k); ++r) {
+        if (r > 0) sql += ", ";
+        sql += "(?, ?, ?, ?, 'open', ?, ?, ?, ?, ?, ?, ?, 0, NULL, 0, NULL, NULL, ?)";
+      }
+    }
+    return out;
+  }();
+  return kSql[log2_rows];
+}
+
+// Binds new case `c` as row `row` (0-based) of a new_cases_sql statement.
+void bind_new_case_row(Statement& st, std::size_t row, const Store::NewCase& c, std::string_view ip) {
+  const int p = static_cast<int>(row) * kNewCaseParams;
+  st.bind(p + 1, c.id)
+      .bind_ref(p + 2, c.customer_id)
+      .bind_ref(p + 3, c.classification)
+      .bind_ref(p + 4, ip)
+      .bind(p + 5, c.event_count)
+      .bind(p + 6, c.first_seen.micros())
+      .bind(p + 7, c.last_seen.micros())
+      .bind_ref(p + 8, core::to_string(c.severity));
+  if (c.source_port) {
+    st.bind(p + 9, static_cast<std::int64_t>(*c.source_port));
+  } else {
+    st.bind_null(p + 9);
+  }
+  st.bind(p + 10, c.created.micros()).bind(p + 11, c.updated.micros());
+  if (c.opened_reason.empty()) {
+    st.bind_null(p + 12);
+  } else {
+    st.bind_ref(p + 12, c.opened_reason);
+  }
+}
+
+// The rows of Store::insert_new_cases on SQLite, by the largest new_cases_sql statements that fit.
+void write_new_cases_sqlite(Connection& raw, const std::vector<Store::NewCase>& cases) {
+  thread_local std::string ips;                // the rows' address texts, bound by reference
+  constexpr std::size_t kMaxAddressText = 46;  // INET6_ADDRSTRLEN
+  std::size_t done = 0;
+  while (done < cases.size()) {
+    std::size_t k = kNewCaseRowsLog2;
+    while ((std::size_t{1} << k) > cases.size() - done) --k;
+    const std::size_t rows = std::size_t{1} << k;
+    auto& st = raw.prepare(new_cases_sql(k));
+    ips.clear();
+    ips.reserve(rows * kMaxAddressText);  // no reallocation below: the bound views stay valid
+    for (std::size_t r = 0; r < rows; ++r) {
+      const auto& c = cases[done + r];
+      const std::size_t at = ips.size();
+      c.source_ip.append_to(ips);
+      bind_new_case_row(st, r, c, std::string_view(ips).substr(at));
+    }
+    st.execute();
+    done += rows;
+  }
+}
+
 }  // namespace
+
+std::string Store::classification_text(const core::Classification& c) {
+  std::string s;
+  append_classification(s, c);
+  return s;
+}
+
+void Store::insert_new_cases(const std::vector<NewCase>& cases) {
+  if (cases.empty()) return;
+  thread_local std::string ips;  // the rows' address texts, bound by reference
+  if (backend() != "sqlite") {
+    // PostgreSQL: the rows insert_case_with_id writes (buffered in a transaction).
+    for (const auto& c : cases) {
+      ips.clear();
+      c.source_ip.append_to(ips);
+      if (buffering()) {
+        auto& p = *pending_;
+        bind_new_case(p.cases.add_row(), c, ips);
+        p.case_ids.insert(c.id);
+        p.max_case_id = std::max(p.max_case_id, c.id);
+        if (p.cases.rows() >= detail::RowBuffer::kMaxRows) flush_cases();
+        continue;
+      }
+      auto& st = raw_->prepare(
+          "INSERT INTO cases (id, customer_id, classification, source_ip, state, event_count, first_seen, last_seen, "
+          "severity, source_port, created, updated, notifications, last_notified, notified_event_count, "
+          "notified_state, resolved_at, opened_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+      bind_new_case(st, c, ips);
+      st.execute();
+      raw_->prepare(kCaseSequencePast).bind(1, c.id).execute();
+    }
+    return;
+  }
+  // All or nothing: a caller that sees this throw knows that none of the rows is stored, not the
+  // first statements' rows only (cases::CaseBook::flush leaves them all to write again).
+  raw_->exec_script("SAVEPOINT klartext_new_cases");
+  try {
+    write_new_cases_sqlite(*raw_, cases);
+  } catch (...) {
+    try {
+      raw_->exec_script("ROLLBACK TO klartext_new_cases; RELEASE klartext_new_cases");
+    } catch (const std::exception& e) {
+      spdlog::warn("new cases savepoint not rolled back error={}", e.what());
+    }
+    throw;
+  }
+  raw_->exec_script("RELEASE klartext_new_cases");
+}
 
 std::int64_t Store::insert_case(const cases::Case& c) {
   auto& st = conn_->prepare(
@@ -1240,26 +1393,38 @@ std::int64_t Store::max_case_id() {
 }
 
 void Store::update_case_events(const cases::Case& c, bool with_state) {
+  CaseEvents e;
+  e.id = c.id;
+  e.event_count = c.event_count;
+  e.first_seen = c.first_seen;
+  e.last_seen = c.last_seen;
+  e.severity = c.severity;
+  e.source_port = c.source_port;
+  e.updated = c.updated;
+  if (with_state) e.state = c.state;
+  update_case_events(e);
+}
+
+void Store::update_case_events(const CaseEvents& c) {
   // Called per case by CaseBook::flush between its inserts: writes the buffered cases only when
   // this one is among them.
-  if (pending_->case_ids.count(c.id) != 0) flush_cases();
-  auto& st =
-      raw_->prepare(with_state ? "UPDATE cases SET event_count = ?, first_seen = ?, last_seen = ?, severity = ?, "
-                                 "source_port = ?, updated = ?, state = ? WHERE id = ?"
-                               : "UPDATE cases SET event_count = ?, first_seen = ?, last_seen = ?, severity = ?, "
-                                 "source_port = ?, updated = ? WHERE id = ?");
+  if (!pending_->case_ids.empty() && pending_->case_ids.count(c.id) != 0) flush_cases();
+  auto& st = raw_->prepare(c.state ? "UPDATE cases SET event_count = ?, first_seen = ?, last_seen = ?, severity = ?, "
+                                     "source_port = ?, updated = ?, state = ? WHERE id = ?"
+                                   : "UPDATE cases SET event_count = ?, first_seen = ?, last_seen = ?, severity = ?, "
+                                     "source_port = ?, updated = ? WHERE id = ?");
   st.bind(1, c.event_count)
       .bind(2, c.first_seen.micros())
       .bind(3, c.last_seen.micros())
-      .bind(4, core::to_string(c.severity));
+      .bind_ref(4, core::to_string(c.severity));
   if (c.source_port) {
     st.bind(5, static_cast<std::int64_t>(*c.source_port));
   } else {
     st.bind_null(5);
   }
   st.bind(6, c.updated.micros());
-  if (with_state) {
-    st.bind(7, cases::to_string(c.state)).bind(8, c.id);
+  if (c.state) {
+    st.bind_ref(7, cases::to_string(*c.state)).bind(8, c.id);
   } else {
     st.bind(7, c.id);
   }

@@ -286,11 +286,42 @@ class Store {
   // opening transition (-> kOpen at c.created) is recorded in the case row itself (schema version 6;
   // case_history() lists it first): then do not add_transition() it as well.
   void insert_case_with_id(const cases::Case& c, std::string_view opened_reason = {});
+  // A classification as the case and event rows store it: "taxonomy/type/identifier", the second
+  // '/' also when the identifier is empty.
+  static std::string classification_text(const core::Classification& c);
+  // A case as cases::CaseBook opens it, in views of the book's own strings (no cases::Case per row):
+  // state kOpen, no letter yet, resolved never.
+  struct NewCase {
+    std::int64_t id = 0;
+    std::string_view customer_id;
+    std::string_view classification;  // classification_text()
+    core::IpAddress source_ip;
+    std::int64_t event_count = 0;
+    core::Timestamp first_seen, last_seen;
+    core::Severity severity = core::Severity::kUnknown;
+    std::optional<std::uint16_t> source_port;
+    core::Timestamp created, updated;
+    std::string_view opened_reason;  // empty: none
+  };
+  // insert_case_with_id(c, c.opened_reason) for each, in order, with the same rows; SQLite writes them
+  // as multi-row INSERTs (the bulk path of an ingest that opens hundreds of thousands of cases).
+  void insert_new_cases(const std::vector<NewCase>& cases);
   std::int64_t max_case_id();              // 0 when there is none
   void update_case(const cases::Case& c);  // all mutable fields, by c.id
   // What an event changes (event count, first/last seen, severity, source port, updated) and,
   // with_state, the state; leaves the letter fields alone.
   void update_case_events(const cases::Case& c, bool with_state);
+  // The same from the fields themselves (cases::CaseBook::flush, no cases::Case per row).
+  struct CaseEvents {
+    std::int64_t id = 0;
+    std::int64_t event_count = 0;
+    core::Timestamp first_seen, last_seen;
+    core::Severity severity = core::Severity::kUnknown;
+    std::optional<std::uint16_t> source_port;
+    core::Timestamp updated;
+    std::optional<cases::CaseState> state;  // set: the state changed
+  };
+  void update_case_events(const CaseEvents& c);
   void delete_case(std::int64_t id);  // only for a case that never got an event
   std::optional<cases::Case> get_case(std::int64_t id);
   // The case that is not closed for this key, if any.

@@ -212,6 +212,102 @@ TEST_F(CaseBookTest, CasesSurviveManyFlushesAndOtherWriters) {
   EXPECT_EQ(book.cases_created(), 2u);
 }
 
+// Thousands of new cases (several bulk statements and a remainder), then a batch that touches old
+// cases out of id order, opens new ones and skips a duplicate: each flush writes exactly the cases
+// touched since the last one, with the book's counts, and only those.
+TEST_F(CaseBookTest, FlushWritesTheTouchedCasesOfEachBatch) {
+  CaseBook book(*store_, cfg_);
+  auto now = ts("2026-11-28");
+  auto ip = [](int i) { return "10." + std::to_string(i / 250) + "." + std::to_string(i % 250) + ".1"; };
+  constexpr int kCases = 4100 + 37;
+  std::vector<std::int64_t> ids;
+  for (int i = 0; i < kCases; ++i) {
+    ids.push_back(ingest(book, event(ip(i).c_str(), "2026-11-27 01:00"), i % 2 == 0 ? "K-1" : "K-2", now));
+  }
+  book.flush();
+  EXPECT_EQ(book.cases_created(), static_cast<std::size_t>(kCases));
+  ASSERT_EQ(store_->list_cases().size(), static_cast<std::size_t>(kCases));
+  for (int i : {0, 1, 63, 64, 4095, 4096, kCases - 1}) {
+    auto c = store_->get_case(ids[static_cast<std::size_t>(i)]);
+    ASSERT_TRUE(c);
+    EXPECT_EQ(c->customer_id, i % 2 == 0 ? "K-1" : "K-2");
+    EXPECT_EQ(c->source_ip.to_string(), ip(i));
+    EXPECT_EQ(c->event_count, 1);
+    EXPECT_EQ(c->severity, core::Severity::kHigh);
+    EXPECT_EQ(history(c->id), std::vector<std::string>{"->open"});
+  }
+  // Not touched by the next batch: a change made meanwhile by someone else stays.
+  store_->sql().prepare("UPDATE cases SET severity = 'low' WHERE id = ?").bind(1, ids[5]).execute();
+  const std::vector<int> again = {3000, 7, 4100, 7, 0};
+  for (int i : again) {
+    auto id = ingest(book, event(ip(i).c_str(), i == 7 ? "2026-11-27 03:00" : "2026-11-27 02:00"),
+                     i % 2 == 0 ? "K-1" : "K-2", now);
+    EXPECT_EQ(id, ids[static_cast<std::size_t>(i)]);
+  }
+  auto dup = event(ip(kCases).c_str(), "2026-11-27 01:00");
+  store_->add_event(report_, dup, dup.id(), dup.to_json(), ts("2026-11-27 01:00"), "", std::nullopt);
+  ingest(book, dup, "K-3", now);  // a case opened for a stored event: never written
+  auto fresh = ingest(book, event(ip(kCases + 1).c_str(), "2026-11-27 05:00"), "K-3", now);
+  book.flush();
+  EXPECT_EQ(store_->list_cases().size(), static_cast<std::size_t>(kCases) + 1);
+  EXPECT_EQ(store_->get_case(ids[3000])->event_count, 2);
+  EXPECT_EQ(store_->get_case(ids[4100])->event_count, 2);
+  EXPECT_EQ(store_->get_case(ids[0])->event_count, 2);
+  EXPECT_EQ(store_->get_case(ids[7])->event_count, 2);  // the same event twice counts once
+  EXPECT_EQ(store_->get_case(ids[7])->last_seen, ts("2026-11-27 03:00"));
+  EXPECT_EQ(store_->get_case(ids[1])->event_count, 1);
+  EXPECT_EQ(store_->get_case(ids[5])->severity, core::Severity::kLow);
+  auto f = store_->get_case(fresh);
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->customer_id, "K-3");
+  EXPECT_EQ(f->event_count, 1);
+  EXPECT_EQ(book.cases_created(), static_cast<std::size_t>(kCases) + 1);
+}
+
+// A caller that has the event id passes it: the opening reason is the same as when the book
+// computes it.
+TEST_F(CaseBookTest, OpeningReasonNamesTheFirstEvent) {
+  CaseBook book(*store_, cfg_);
+  auto now = ts("2026-11-28");
+  auto a = event("192.0.2.1", "2026-11-27 01:00");
+  auto b = event("192.0.2.2", "2026-11-27 01:00");
+  auto ida = book.case_for(book.customer_key("K-1"), a, now);
+  const std::string event_id = b.id();
+  auto idb = book.case_for(book.customer_key("K-1"), b, event_id, now);
+  for (const auto* e : {&a, &b}) {
+    auto id = e == &a ? ida : idb;
+    ASSERT_TRUE(store_->add_event(report_, *e, e->id(), e->to_json(), ts("2026-11-27 01:00"), "K-1", id));
+    book.add_event(id, *e, ts("2026-11-27 01:00"), now);
+  }
+  book.flush();
+  ASSERT_EQ(store_->case_history(ida).size(), 1u);
+  EXPECT_EQ(store_->case_history(ida)[0].reason, "first event " + a.id());
+  ASSERT_EQ(store_->case_history(idb).size(), 1u);
+  EXPECT_EQ(store_->case_history(idb)[0].reason, "first event " + event_id);
+}
+
+// A flush that fails part way (here: a trigger refuses one case row of the second bulk statement)
+// leaves the cases it did not write dirty: the next flush writes those, and none twice.
+TEST_F(CaseBookTest, FlushAfterAFailedFlushWritesTheRest) {
+  CaseBook book(*store_, cfg_);
+  auto now = ts("2026-11-28");
+  std::vector<std::int64_t> ids;
+  for (int i = 0; i < 100; ++i) {
+    ids.push_back(ingest(book, event(("10.0.1." + std::to_string(i)).c_str(), "2026-11-27 01:00"), "K-1", now));
+  }
+  store_->sql().exec_script("CREATE TRIGGER refuse BEFORE INSERT ON cases WHEN NEW.id = " + std::to_string(ids[70]) +
+                            " BEGIN SELECT RAISE(ABORT, 'refused'); END");
+  EXPECT_THROW(book.flush(), store::SqlError);
+  // The bulk insert is all or nothing (its first statement's rows went back too).
+  EXPECT_TRUE(store_->list_cases().empty());
+  store_->sql().exec_script("DROP TRIGGER refuse");
+  book.flush();
+  auto all = store_->list_cases();
+  ASSERT_EQ(all.size(), 100u);
+  for (const auto& c : all) EXPECT_EQ(c.event_count, 1);
+  EXPECT_EQ(book.cases_created(), 100u);
+}
+
 TEST_F(CaseBookTest, QuietCasesClose) {
   CaseBook book(*store_, cfg_);
   auto quiet = ingest(book, event("192.0.2.1", "2026-11-01 02:00"), "K-1", ts("2026-11-01 06:00"));

@@ -830,6 +830,154 @@ TEST_P(StoreTest, BatchBoundariesOfEventsCasesAndHistory) {
   EXPECT_EQ(store_->insert_case(numbered_case(0)), last + 1);
 }
 
+// A case row's columns but its id, as text ("NULL" for NULL; SQLite: with each value's type), for
+// comparing what two insert paths wrote.
+std::string case_row_text(Store& store, std::int64_t id) {
+  const bool sqlite = store.backend() == "sqlite";
+  std::string sql =
+      "SELECT customer_id, classification, source_ip, state, event_count, first_seen, last_seen, "
+      "severity, source_port, created, updated, notifications, last_notified, notified_event_count, "
+      "notified_state, resolved_at, opened_reason";
+  if (sqlite) {
+    sql +=
+        ", typeof(customer_id) || typeof(classification) || typeof(source_ip) || typeof(state) || "
+        "typeof(event_count) || typeof(first_seen) || typeof(last_seen) || typeof(severity) || "
+        "typeof(source_port) || typeof(created) || typeof(updated) || typeof(notifications) || "
+        "typeof(last_notified) || typeof(notified_event_count) || typeof(notified_state) || "
+        "typeof(resolved_at) || typeof(opened_reason)";
+  }
+  sql += " FROM cases WHERE id = ?";
+  auto& st = store.sql().prepare(sql);
+  st.bind(1, id);
+  if (!st.step()) return "missing";
+  std::string out;
+  for (int i = 0; i < (sqlite ? 18 : 17); ++i) {
+    out += st.is_null(i) ? std::string("NULL") : std::string(st.get_text(i));
+    out += '|';
+  }
+  st.execute();
+  return out;
+}
+
+// The bulk insert of new cases (multi-row statements on SQLite, with literals for the constant
+// columns) writes the same rows as insert_case_with_id, in and outside a transaction, for batch
+// sizes around its statement sizes.
+TEST_P(StoreTest, NewCasesInBulkStoreTheSameRowsAsOneByOne) {
+  const std::vector<core::Classification> classes = {
+      core::Classification::of(core::IncidentType::kDdosAmplifier, "ntp-monitor"),
+      core::Classification::undetermined()};
+  std::vector<std::string> texts, reasons;
+  for (const auto& c : classes) texts.push_back(Store::classification_text(c));
+  auto make = [&](std::int64_t id) {
+    cases::Case c = numbered_case(id);
+    c.classification = classes[static_cast<std::size_t>(id) % classes.size()];
+    if (id % 3 == 0) c.source_ip = *core::IpAddress::parse("2001:db8::" + std::to_string(id % 1000));
+    c.severity = id % 4 == 0 ? core::Severity::kCritical : core::Severity::kUnknown;
+    c.updated = core::Timestamp::from_seconds(500 + id);
+    return c;
+  };
+  auto reason = [](std::int64_t id) { return id % 5 == 0 ? std::string() : "first event " + std::to_string(id); };
+  std::int64_t next = 1;
+  for (std::size_t n :
+       {std::size_t{1}, std::size_t{2}, std::size_t{3}, std::size_t{64}, std::size_t{69}, std::size_t{200}}) {
+    for (bool in_tx : {true, false}) {
+      std::vector<cases::Case> want;
+      std::vector<std::string> why;
+      std::vector<Store::NewCase> rows;
+      for (std::size_t i = 0; i < n; ++i) {
+        want.push_back(make(next + static_cast<std::int64_t>(i)));
+        why.push_back(reason(want.back().id));
+      }
+      for (std::size_t i = 0; i < n; ++i) {
+        const auto& c = want[i];
+        auto& r = rows.emplace_back();
+        r.id = c.id;
+        r.customer_id = c.customer_id;
+        r.classification = texts[static_cast<std::size_t>(c.id) % classes.size()];
+        r.source_ip = c.source_ip;
+        r.event_count = c.event_count;
+        r.first_seen = c.first_seen;
+        r.last_seen = c.last_seen;
+        r.severity = c.severity;
+        r.source_port = c.source_port;
+        r.created = c.created;
+        r.updated = c.updated;
+        r.opened_reason = why[i];
+      }
+      const std::int64_t twin = 100'000;  // the one-by-one copies: id + twin
+      std::optional<Store::Transaction> tx;
+      if (in_tx) tx.emplace(store_->transaction());
+      store_->insert_new_cases(rows);
+      for (std::size_t i = 0; i < n; ++i) {
+        auto c = want[i];
+        c.id += twin;
+        store_->insert_case_with_id(c, why[i]);
+      }
+      if (tx) tx->commit();
+      for (const auto& c : want) {
+        SCOPED_TRACE("n=" + std::to_string(n) + " id=" + std::to_string(c.id));
+        const auto text = case_row_text(*store_, c.id);
+        EXPECT_NE(text, "missing");
+        EXPECT_EQ(text, case_row_text(*store_, c.id + twin));
+        auto back = store_->get_case(c.id);
+        ASSERT_TRUE(back);
+        EXPECT_EQ(back->classification, c.classification);
+        EXPECT_EQ(back->source_ip, c.source_ip);
+        EXPECT_EQ(back->state, cases::CaseState::kOpen);
+        auto history = store_->case_history(c.id);
+        if (reason(c.id).empty()) {
+          EXPECT_TRUE(history.empty());  // no opening recorded in the row
+        } else {
+          ASSERT_EQ(history.size(), 1u);
+          EXPECT_EQ(history[0].reason, reason(c.id));
+        }
+      }
+      next += static_cast<std::int64_t>(n);
+    }
+  }
+  // The id sequence is past the explicit ids (PostgreSQL), as after insert_case_with_id.
+  EXPECT_GT(store_->insert_case(numbered_case(0)), 100'000 + next - 1);
+}
+
+// update_case_events from the fields writes what the cases::Case form writes.
+TEST_P(StoreTest, CaseEventsUpdateFromFieldsOrFromACase) {
+  for (std::int64_t id : {1, 2}) store_->insert_case_with_id(numbered_case(id), "first");
+  auto a = numbered_case(1);
+  a.event_count = 9;
+  a.last_seen = core::Timestamp::from_seconds(900);
+  a.severity = core::Severity::kHigh;
+  a.source_port.reset();
+  a.updated = core::Timestamp::from_seconds(901);
+  a.state = cases::CaseState::kEscalated;
+  store_->update_case_events(a, /*with_state=*/true);
+  Store::CaseEvents b;
+  b.id = 2;
+  b.event_count = a.event_count;
+  b.first_seen = a.first_seen;
+  b.last_seen = a.last_seen;
+  b.severity = a.severity;
+  b.updated = a.updated;
+  b.state = a.state;
+  store_->update_case_events(b);
+  // Case 2 started with another first_seen, customer and port: align what update does not touch.
+  auto one = store_->get_case(1);
+  auto two = store_->get_case(2);
+  ASSERT_TRUE(one && two);
+  EXPECT_EQ(two->event_count, 9);
+  EXPECT_EQ(two->last_seen, a.last_seen);
+  EXPECT_EQ(two->severity, core::Severity::kHigh);
+  EXPECT_FALSE(two->source_port);
+  EXPECT_EQ(two->updated, a.updated);
+  EXPECT_EQ(two->state, cases::CaseState::kEscalated);
+  EXPECT_EQ(one->state, cases::CaseState::kEscalated);
+  EXPECT_EQ(one->severity, two->severity);
+  b.state.reset();
+  b.event_count = 10;
+  store_->update_case_events(b);
+  EXPECT_EQ(store_->get_case(2)->state, cases::CaseState::kEscalated);
+  EXPECT_EQ(store_->get_case(2)->event_count, 10);
+}
+
 // The holder index's snapshot: saved by from_store inside a transaction, used while the customer
 // data stays as it was, stale after a change (not after a session that changes nothing).
 TEST_P(StoreTest, HolderSnapshotFollowsTheCustomerData) {

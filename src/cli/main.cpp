@@ -20,6 +20,9 @@ int main(int argc, char** argv) {
   auto& g = global_options();
   app.add_option("-c,--config", g.config_path, "configuration file (TOML)")->envname("KLARTEXT_CONFIG");
   app.add_flag("-v,--verbose", g.verbosity, "more log output (repeat for debug)");
+  // Log lines go to standard error: standard output carries what a command prints (events as JSON
+  // Lines, tables, letters with --dry-run) and must stay parseable.
+  spdlog::set_default_logger(spdlog::stderr_color_mt("klartext"));
   app.parse_complete_callback([&g] {
     if (g.verbosity > 1) spdlog::set_level(spdlog::level::debug);
   });

@@ -119,6 +119,16 @@ std::size_t string_value_pos(std::string_view json, std::string_view key_colon_q
   return std::string_view::npos;
 }
 
+// A classification as the case and event rows store it: "taxonomy/type/identifier", the second '/'
+// also when the identifier is empty (core::Classification::to_string drops it).
+void append_classification(std::string& out, const core::Classification& c) {
+  out += core::to_string(c.taxonomy);
+  out += '/';
+  out += core::to_string(c.type);
+  out += '/';
+  out += c.identifier;
+}
+
 std::size_t raw_value_pos(std::string_view json) {
   return string_value_pos(json, "\"raw\":\"");
 }
@@ -582,8 +592,7 @@ void EventPreparer::prepare(const core::Event& event, std::string_view event_id,
   out.key = detail::EventKeys::key_of(event_id);
   const auto& c = event.classification();
   out.classification.clear();
-  out.classification.append(core::to_string(c.taxonomy)).append("/").append(core::to_string(c.type));
-  out.classification.append("/").append(c.identifier);
+  append_classification(out.classification, c);
   out.source_ip.clear();
   if (auto ip = event.source_ip()) ip->append_to(out.source_ip);
   out.source_port = event.source_port();
@@ -592,15 +601,14 @@ void EventPreparer::prepare(const core::Event& event, std::string_view event_id,
   // store, the rest as bytes, and the JSON with an empty "raw" value (assemble_json refills it).
   const std::size_t value = event.raw.empty() ? std::string_view::npos : raw_value_pos(json);
   const std::size_t value_end = value == std::string_view::npos ? value : json.find('"', value);
-  thread_local std::string compact;
   std::string_view stored = json;
   out.has_raw = value_end != std::string_view::npos;
   out.raw_prefix.clear();
   out.raw.clear();
   if (out.has_raw) {
-    compact.assign(json.substr(0, value));
-    compact.append(json.substr(value_end));
-    stored = compact;
+    compact_.assign(json.substr(0, value));
+    compact_.append(json.substr(value_end));
+    stored = compact_;
     std::string_view raw = event.raw;
     const auto nl = raw.find('\n');
     if (nl != std::string_view::npos && nl + 1 < raw.size()) {
@@ -633,9 +641,8 @@ std::optional<std::int64_t> Store::add_event(std::int64_t report_id, const core:
     preparer_ = EventPreparer{};
     preparer_report_ = report_id;
   }
-  thread_local PreparedEvent prepared;
-  preparer_.prepare(event, event_id, json, prepared);
-  return add_event(report_id, prepared, time, customer_id, case_id);
+  preparer_.prepare(event, event_id, json, prepared_);
+  return add_event(report_id, prepared_, time, customer_id, case_id);
 }
 
 std::optional<std::int64_t> Store::add_event(std::int64_t report_id, const PreparedEvent& ev, core::Timestamp time,
@@ -1108,14 +1115,6 @@ constexpr const char* kCaseSequencePast =
 // Binds every column of a case but its id, in kCaseColumns order, from parameter `first` on.
 // Text is bound by reference (to `c` and to buffers reused per call): run the statement before the
 // next bind_case.
-void append_classification(std::string& out, const core::Classification& c) {
-  out += core::to_string(c.taxonomy);
-  out += '/';
-  out += core::to_string(c.type);
-  out += '/';
-  out += c.identifier;
-}
-
 void bind_case(Statement& st, int first, const cases::Case& c) {
   thread_local std::string cls, ip;
   cls.clear();

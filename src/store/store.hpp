@@ -139,6 +139,7 @@ class EventPreparer {
   bool started_ = false;
   std::shared_ptr<const std::string> base_;
   std::vector<std::string_view> base_members_;
+  std::string compact_;  // the JSON without its evidence (reused)
 };
 
 struct CaseFilter {
@@ -385,6 +386,7 @@ class Store {
   // add_event(event): the preparer of the report its events came from.
   std::int64_t preparer_report_ = 0;
   EventPreparer preparer_;
+  PreparedEvent prepared_;
   // The last JSON base and its event_json_bases id (held, so its address names it).
   std::shared_ptr<const std::string> json_base_;
   std::int64_t json_base_id_ = 0;

@@ -34,6 +34,9 @@ struct EventKeys {
   std::unordered_map<std::int64_t, Day> days;
   std::int64_t synced_id = -1;  // highest event_keys.id merged into the loaded days; -1: not started
   bool sync_needed = false;     // a new transaction began: rows other writers added may be new
+  // The event_keys rows this writer added at its last commit: their keys are in `days` already, so
+  // the next sync skips them (else the first event after a commit slice merged every key again).
+  std::vector<std::int64_t> own_rows;
 
   static std::uint64_t key_of(std::string_view event_id);
   static std::int64_t day_of(std::int64_t micros);

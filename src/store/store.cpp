@@ -504,9 +504,11 @@ bool Store::claim_event(std::uint64_t key, core::Timestamp time) {
     st.bind(1, k.synced_id);
     while (st.step()) {
       k.synced_id = st.get_int(0);
+      if (std::find(k.own_rows.begin(), k.own_rows.end(), k.synced_id) != k.own_rows.end()) continue;
       auto day = k.days.find(st.get_int(1));
       if (day != k.days.end()) detail::EventKeys::merge_blob(day->second.keys, st.get_blob(2));
     }
+    k.own_rows.clear();
   }
   const auto d = detail::EventKeys::day_of(time.micros());
   auto [it, fresh] = k.days.try_emplace(d);
@@ -521,16 +523,23 @@ bool Store::claim_event(std::uint64_t key, core::Timestamp time) {
   return true;
 }
 
-void Store::insert_event_keys(std::int64_t day, const std::vector<std::uint64_t>& keys) {
+std::int64_t Store::insert_event_keys(std::int64_t day, const std::vector<std::uint64_t>& keys) {
   std::string blob;
   detail::EventKeys::append_blob(blob, keys);
-  raw_->prepare("INSERT INTO event_keys (day, keys) VALUES (?, ?)").bind(1, day).bind_blob(2, blob).execute();
+  auto& st = raw_->prepare("INSERT INTO event_keys (day, keys) VALUES (?, ?) RETURNING id");
+  st.bind(1, day).bind_blob(2, blob);
+  if (!st.step()) throw SqlError("insert event keys returned no id");
+  const std::int64_t id = st.get_int(0);
+  st.execute();
+  return id;
 }
 
 void Store::write_event_keys() {
-  for (auto& [d, day] : keys_->days) {
+  auto& k = *keys_;
+  k.own_rows.clear();
+  for (auto& [d, day] : k.days) {
     if (day.added.empty()) continue;
-    insert_event_keys(d, day.added);
+    k.own_rows.push_back(insert_event_keys(d, day.added));
     day.added.clear();
   }
 }
@@ -1351,6 +1360,15 @@ void Store::flush_pending() {
   p.history.write(*raw_);
   write_block();
   write_block_cases();
+}
+
+bool Store::write_ahead() {
+  // Fewer pairs are not worth the statements (and sorted runs of this size keep the table's inserts
+  // mostly in order: new cases and new blocks both have growing ids).
+  constexpr std::size_t kMinPairs = 4096;
+  if (!in_transaction_ || pending_->block_cases.size() < kMinPairs) return false;
+  write_block_cases();
+  return true;
 }
 
 void Store::write_block_cases() {

@@ -281,6 +281,15 @@ std::uint32_t CaseBook::customer_key(std::string_view customer_id) {
   return book_->customer(customer_id);
 }
 
+void CaseBook::prefetch(std::uint32_t customer_key, const core::Event& event) {
+  if (!book_ || book_->slots.empty()) return;
+  auto& b = *book_;
+  const Book::Key key{customer_key, b.classification(event.classification()),
+                      event.source_ip().value_or(core::IpAddress{})};
+  const std::uint64_t h = Book::hash_of(key);
+  __builtin_prefetch(&b.slots[(h >> 32) & (b.slots.size() - 1)]);
+}
+
 std::int64_t CaseBook::case_for(std::string_view customer_id, const core::Event& event, core::Timestamp now) {
   return case_for(customer_key(customer_id), event, now);
 }

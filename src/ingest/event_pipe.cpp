@@ -176,6 +176,7 @@ void EventPipe::parse_main(std::stop_token stop) {
 }
 
 void EventPipe::consume(const Batch& b, PipeConsumer& consumer) {
+  consumer.on_batch(b.events.data(), b.size);
   auto issue = b.issues.begin();
   for (std::size_t i = 0; i < b.size; ++i) {
     for (; issue != b.issues.end() && issue->first == i; ++issue) consumer.on_issue(issue->second);

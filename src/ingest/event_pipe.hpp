@@ -53,6 +53,8 @@ class PipeConsumer {
   virtual ~PipeConsumer() = default;
   virtual void on_event(const PreparedEvent& event) = 0;
   virtual void on_issue(const formats::ParseIssue& issue) = 0;
+  // Before the events of a batch are passed on: a chance to start their cache misses together.
+  virtual void on_batch(const PreparedEvent* /*events*/, std::size_t /*count*/) {}
 };
 
 // Per-thread CPU and waiting, for the debug log and the tests.

@@ -42,6 +42,11 @@ bool KeySet::contains(std::uint64_t key) const {
   }
 }
 
+void KeySet::prefetch(std::uint64_t key) const {
+  if (key == 0) key = 1;
+  if (!slots_.empty()) __builtin_prefetch(&slots_[slot_of(key, slots_.size() - 1)]);
+}
+
 void KeySet::grow() {
   std::vector<std::uint64_t> old = std::move(slots_);
   slots_.assign(old.empty() ? kInitialSlots : old.size() * 2, 0);

@@ -1362,13 +1362,10 @@ void Store::flush_pending() {
   write_block_cases();
 }
 
-bool Store::write_ahead() {
-  // Fewer pairs are not worth the statements (and sorted runs of this size keep the table's inserts
-  // mostly in order: new cases and new blocks both have growing ids).
-  constexpr std::size_t kMinPairs = 4096;
-  if (!in_transaction_ || pending_->block_cases.size() < kMinPairs) return false;
-  write_block_cases();
-  return true;
+void Store::prefetch_event(std::uint64_t key, core::Timestamp time) const {
+  const auto& days = keys_->days;
+  auto day = days.find(detail::EventKeys::day_of(time.micros()));
+  if (day != days.end()) day->second.keys.prefetch(key);
 }
 
 void Store::write_block_cases() {

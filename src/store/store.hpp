@@ -228,10 +228,9 @@ class Store {
   // The same for an event prepared by an EventPreparer for this report (possibly on another thread).
   std::optional<std::int64_t> add_event(std::int64_t report_id, const PreparedEvent& event, core::Timestamp time,
                                         std::string_view customer_id, std::optional<std::int64_t> case_id);
-  // Inside a transaction: writes some of what add_event buffered for the commit that need not wait
-  // (the case links of the event blocks written so far), so that an ingest does it while it waits
-  // for its parser. Returns whether it wrote anything.
-  bool write_ahead();
+  // A hint before add_event of a prepared event: starts loading what its duplicate check reads, so a
+  // caller with a batch of events overlaps their cache misses.
+  void prefetch_event(std::uint64_t key, core::Timestamp time) const;
   std::optional<EventRow> event(std::int64_t row_id);
   // Evidence of a case, oldest first; limit 0 = all.
   std::vector<EventRow> case_events(std::int64_t case_id, std::size_t limit = 0);
@@ -375,7 +374,8 @@ class Store {
   // The duplicate check: false when this event id is stored already, else it is claimed (its key
   // is written with the next commit).
   bool claim_event(std::uint64_t key, core::Timestamp time);
-  std::int64_t insert_event_keys(std::int64_t day, const std::vector<std::uint64_t>& keys);  // one event_keys row; its id
+  std::int64_t insert_event_keys(std::int64_t day,
+                                 const std::vector<std::uint64_t>& keys);  // one event_keys row; its id
   void write_event_keys();     // the keys claimed since the last commit, one event_keys row per day
   void backfill_event_keys();  // migration 4: keys of the events stored before it
   // conn_ is the backend's connection wrapped so that any statement first writes the buffered rows;

@@ -281,6 +281,12 @@ std::uint32_t CaseBook::customer_key(std::string_view customer_id) {
   return book_->customer(customer_id);
 }
 
+bool CaseBook::opens(std::int64_t case_id) const {
+  if (!book_) return false;
+  const auto* e = book_->find(case_id);
+  return e != nullptr && e->is_new && e->event_count == 0;
+}
+
 void CaseBook::prefetch(std::uint32_t customer_key, const core::Event& event) {
   if (!book_ || book_->slots.empty()) return;
   auto& b = *book_;

@@ -52,6 +52,9 @@ class CaseBook {
   std::int64_t case_for(std::uint32_t customer_key, const core::Event& event, std::string_view event_id,
                         core::Timestamp now);
   std::uint32_t customer_key(std::string_view customer_id);
+  // Whether the next event added to `case_id` opens it: a case created by this book that has no
+  // event yet (store::Store::add_event records that link with the block, schema version 10).
+  bool opens(std::int64_t case_id) const;
   // A hint before case_for(customer_key, event, ...): starts loading the slot its lookup probes
   // first, so a caller with a batch of events overlaps their cache misses.
   void prefetch(std::uint32_t customer_key, const core::Event& event);

@@ -100,13 +100,14 @@ class StoreSink : public formats::Sink {
         if (!customer.empty()) case_id = book_.case_for(book_key(h->customer, customer), e, event_id, now_);
       }
     }
+    const bool opens = case_id && book_.opens(*case_id);
     std::optional<std::int64_t> row;
     if (prepared != nullptr) {
-      row = store_.add_event(report_id_, *prepared, t, customer, case_id);
+      row = store_.add_event(report_id_, *prepared, t, customer, case_id, opens);
     } else {
       json_.clear();
       e.append_json(json_);
-      row = store_.add_event(report_id_, e, event_id, json_, t, customer, case_id);
+      row = store_.add_event(report_id_, e, event_id, json_, t, customer, case_id, opens);
     }
     if (!row) {
       ++counts.duplicates;

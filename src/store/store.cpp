@@ -231,6 +231,19 @@ struct PendingWrites {
     std::int64_t unassigned = 0;
     BlockWriter writer;
     std::vector<std::int64_t> case_ids;
+    // The run of consecutive case ids the block's events opened (schema version 10); 0: none.
+    std::int64_t new_cases_first = 0;
+    std::int64_t new_cases = 0;
+    // Whether `case_id`, opened by an event of this block, continues the run (and now is in it).
+    bool extend_run(std::int64_t case_id) {
+      if (new_cases == 0) {
+        new_cases_first = case_id;
+      } else if (case_id != new_cases_first + new_cases) {
+        return false;
+      }
+      ++new_cases;
+      return true;
+    }
   } block;
   // (case, block) pairs of the blocks written since the last flush: written sorted by case, so the
   // index receives them in order (events of known cases would otherwise land all over it).
@@ -645,17 +658,19 @@ void EventPreparer::prepare(const core::Event& event, std::string_view event_id,
 
 std::optional<std::int64_t> Store::add_event(std::int64_t report_id, const core::Event& event,
                                              std::string_view event_id, std::string_view json, core::Timestamp time,
-                                             std::string_view customer_id, std::optional<std::int64_t> case_id) {
+                                             std::string_view customer_id, std::optional<std::int64_t> case_id,
+                                             bool opens_case) {
   if (report_id != preparer_report_) {
     preparer_ = EventPreparer{};
     preparer_report_ = report_id;
   }
   preparer_.prepare(event, event_id, json, prepared_);
-  return add_event(report_id, prepared_, time, customer_id, case_id);
+  return add_event(report_id, prepared_, time, customer_id, case_id, opens_case);
 }
 
 std::optional<std::int64_t> Store::add_event(std::int64_t report_id, const PreparedEvent& ev, core::Timestamp time,
-                                             std::string_view customer_id, std::optional<std::int64_t> case_id) {
+                                             std::string_view customer_id, std::optional<std::int64_t> case_id,
+                                             bool opens_case) {
   // The hot path of ingest: the event becomes a record of the block being filled (schema version 9),
   // written with the block when it is full, at commit, or before a read.
   if (!claim_event(ev.key, time)) return std::nullopt;
@@ -688,7 +703,7 @@ std::optional<std::int64_t> Store::add_event(std::int64_t report_id, const Prepa
   if (!ev.json_base || !ev.id_in_json) rec.event_id = ev.event_id;
   block.writer.append(rec);
   if (customer_id.empty()) ++block.unassigned;
-  if (case_id) block.case_ids.push_back(*case_id);
+  if (case_id && !(opens_case && block.extend_run(*case_id))) block.case_ids.push_back(*case_id);
   if (!in_transaction_) {
     // Outside a transaction every statement stands alone: so does this event.
     write_block();
@@ -712,13 +727,21 @@ std::int64_t Store::read_next_event_id() {
 void Store::write_block() {
   auto& block = pending_->block;
   if (block.writer.count() == 0) return;
-  raw_->prepare("INSERT INTO event_blocks (id, report_id, count, unassigned, data) VALUES (?, ?, ?, ?, ?)")
-      .bind(1, block.first_id)
+  auto& st = raw_->prepare(
+      "INSERT INTO event_blocks (id, report_id, count, unassigned, data, new_cases_first, new_cases) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?)");
+  st.bind(1, block.first_id)
       .bind(2, block.report_id)
       .bind(3, static_cast<std::int64_t>(block.writer.count()))
       .bind(4, block.unassigned)
       .bind_blob_ref(5, block.writer.data())
-      .execute();
+      .bind(7, block.new_cases);
+  if (block.new_cases == 0) {
+    st.bind_null(6);
+  } else {
+    st.bind(6, block.new_cases_first);
+  }
+  st.execute();
   auto& ids = block.case_ids;
   std::sort(ids.begin(), ids.end());
   ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
@@ -726,6 +749,7 @@ void Store::write_block() {
   block.writer.clear();
   block.case_ids.clear();
   block.unassigned = 0;
+  block.new_cases_first = block.new_cases = 0;
 }
 
 namespace {
@@ -837,13 +861,28 @@ std::vector<EventRow> Store::case_events(std::int64_t case_id, std::size_t limit
     st.bind(1, case_id);
     while (st.step()) out.push_back(read_event(st));
   }
+  auto blocks = select_blocks(*conn_,
+                              "SELECT b.id, b.report_id, b.data FROM event_block_cases c JOIN event_blocks b ON "
+                              "b.id = c.block_id WHERE c.case_id = ? ORDER BY b.id",
+                              case_id);
+  // The block that opened the case, when the case is in its run of opened cases (version 10).
+  std::optional<std::int64_t> opened_in;
+  {
+    auto& st = conn_->prepare(
+        "SELECT id, new_cases_first, new_cases FROM event_blocks WHERE new_cases_first <= ? "
+        "ORDER BY new_cases_first DESC LIMIT 1");
+    st.bind(1, case_id);
+    if (st.step() && case_id < st.get_int(1) + st.get_int(2)) opened_in = st.get_int(0);
+    st.execute();
+  }
+  if (opened_in && std::none_of(blocks.begin(), blocks.end(), [&](const auto& b) { return b.id == *opened_in; })) {
+    auto more = select_blocks(*conn_, "SELECT id, report_id, data FROM event_blocks WHERE id = ?", *opened_in);
+    blocks.insert(std::upper_bound(blocks.begin(), blocks.end(), *opened_in,
+                                   [](std::int64_t id, const auto& b) { return id < b.id; }),
+                  std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
+  }
   decode_blocks(
-      *conn_,
-      select_blocks(*conn_,
-                    "SELECT b.id, b.report_id, b.data FROM event_block_cases c JOIN event_blocks b ON "
-                    "b.id = c.block_id WHERE c.case_id = ? ORDER BY b.id",
-                    case_id),
-      [&](std::int64_t, const detail::BlockEvent& ev) { return ev.case_id == case_id; }, out);
+      *conn_, blocks, [&](std::int64_t, const detail::BlockEvent& ev) { return ev.case_id == case_id; }, out);
   sort_and_limit(out, limit,
                  [](const EventRow& a, const EventRow& b) { return a.time != b.time ? a.time < b.time : a.id < b.id; });
   return out;
@@ -1390,6 +1429,7 @@ void Store::end_pending(bool commit) {
       p.block.writer.clear();
       p.block.case_ids.clear();
       p.block.unassigned = 0;
+      p.block.new_cases_first = p.block.new_cases = 0;
       p.block_cases.clear();
       p.block_case_rows.clear();
       p.case_ids.clear();

@@ -224,10 +224,13 @@ class Store {
   // give back the same JSON and event id. Event ids are dense and ascending per transaction.
   std::optional<std::int64_t> add_event(std::int64_t report_id, const core::Event& event, std::string_view event_id,
                                         std::string_view json, core::Timestamp time, std::string_view customer_id,
-                                        std::optional<std::int64_t> case_id);
+                                        std::optional<std::int64_t> case_id, bool opens_case = false);
   // The same for an event prepared by an EventPreparer for this report (possibly on another thread).
+  // opens_case: the event is the first of case_id, a case opened for it (its link to the event's
+  // block is then the block's run of opened cases when it continues it, schema version 10).
   std::optional<std::int64_t> add_event(std::int64_t report_id, const PreparedEvent& event, core::Timestamp time,
-                                        std::string_view customer_id, std::optional<std::int64_t> case_id);
+                                        std::string_view customer_id, std::optional<std::int64_t> case_id,
+                                        bool opens_case = false);
   // A hint before add_event of a prepared event: starts loading what its duplicate check reads, so a
   // caller with a batch of events overlaps their cache misses.
   void prefetch_event(std::uint64_t key, core::Timestamp time) const;

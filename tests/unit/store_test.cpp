@@ -4,10 +4,13 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <filesystem>
+#include <map>
 #include <thread>
+#include <vector>
 
 #include "cases/case_book.hpp"
 #include "core/embedded.hpp"
@@ -296,6 +299,54 @@ TEST_P(StoreTest, MigrationFourKnowsTheEventsStoredBefore) {
 
 // Schema version 9 keeps new events in blocks of up to 256 per report; rows of the events table
 // written before stay readable, and both together answer every event read, ids in one space.
+TEST_P(StoreTest, CasesOpenedInABlockFindTheirFirstEventThroughItsRun) {
+  // 700 events in three blocks of up to 256. Even events open a case: most continue a run of
+  // consecutive ids (5000, 5001, ...), every fifth opening takes an id out of that order (1000 + i)
+  // and so needs an event_block_cases row; odd events are a second event of the case opened just
+  // before (a row too, even in the same block). Every case must find exactly its events, whichever
+  // way its links were recorded (schema version 10).
+  std::map<std::int64_t, std::vector<std::int64_t>> expected;  // case -> event ids
+  std::int64_t next_run_case = 5000;
+  {
+    auto tx = store_->transaction();
+    auto r = store_->add_report("runs", "runs.csv", core::Timestamp::from_seconds(2)).id;
+    std::int64_t last_case = 0;
+    for (int i = 0; i < 700; ++i) {
+      auto e = ntp_event(("203.0.113." + std::to_string(i % 250)).c_str(), "2026-11-27 10:00:00");
+      e.raw += "," + std::to_string(i);
+      std::int64_t case_id = 0;
+      bool opens = false;
+      if (i % 2 == 1) {
+        case_id = last_case;  // a second event of the case before
+      } else if (i % 10 == 4) {
+        case_id = 1000 + i;  // opened out of the run's order: an event_block_cases row
+        opens = true;
+      } else {
+        case_id = next_run_case++;
+        opens = true;
+      }
+      last_case = case_id;
+      auto id = store_->add_event(r, e, e.id(), e.to_json(), *e.time_source(), "K-1", case_id, opens);
+      ASSERT_TRUE(id);
+      expected[case_id].push_back(*id);
+    }
+    tx.commit();
+  }
+  auto& st = store_->sql().prepare("SELECT COUNT(*) FROM event_blocks WHERE new_cases > 0");
+  ASSERT_TRUE(st.step());
+  EXPECT_EQ(st.get_int(0), 3) << "each block has its run";
+  st.execute();
+  for (const auto& [case_id, ids] : expected) {
+    auto evidence = store_->case_events(case_id);
+    std::vector<std::int64_t> got;
+    for (const auto& ev : evidence) got.push_back(ev.id);
+    std::sort(got.begin(), got.end());
+    EXPECT_EQ(got, ids) << "case " << case_id;
+  }
+  EXPECT_TRUE(store_->case_events(next_run_case).empty()) << "past the last run";
+  EXPECT_TRUE(store_->case_events(4999).empty()) << "before the first run";
+}
+
 TEST_P(StoreTest, EventsInBlocksAndRowsOfEarlierVersions) {
   auto legacy = ntp_event("192.0.2.250", "2026-11-27 00:30:00");
   auto legacy_unassigned = ntp_event("192.0.2.251", "2026-11-28 12:00:00");

@@ -86,6 +86,12 @@ inline bool same_key(std::string_view a, std::string_view b) {
   return a.size() == b.size() && (a.data() == b.data() || std::memcmp(a.data(), b.data(), a.size()) == 0);
 }
 
+// A field name the program sets itself, interned once so that slot() finds it by address (a
+// literal's address is not the interned one); the literal itself if the table refused it.
+std::string_view own_key(std::string_view literal) {
+  return try_intern_key(literal).value_or(literal);
+}
+
 }  // namespace
 
 Field& Event::slot(std::string_view key) {
@@ -166,18 +172,22 @@ std::optional<std::string_view> Event::get(std::string_view key) const {
 
 void Event::set_classification(const Classification& c) {
   classification_ = c;
-  set("classification.taxonomy", core::to_string(c.taxonomy));
-  set("classification.type", core::to_string(c.type));
+  static const std::string_view kTaxonomy = own_key("classification.taxonomy");
+  static const std::string_view kType = own_key("classification.type");
+  static const std::string_view kIdentifier = own_key("classification.identifier");
+  set(kTaxonomy, core::to_string(c.taxonomy));
+  set(kType, core::to_string(c.type));
   if (c.identifier.empty()) {
-    erase("classification.identifier");
+    erase(kIdentifier);
   } else {
-    set("classification.identifier", c.identifier);
+    set(kIdentifier, c.identifier);
   }
 }
 
 void Event::set_source_ip(const IpAddress& ip) {
   source_ip_ = ip;
-  Field& f = slot("source.ip");
+  static const std::string_view kKey = own_key("source.ip");
+  Field& f = slot(kKey);
   f.value.clear();
   ip.append_to(f.value);
   f.kind = JsonKind::kString;
@@ -185,7 +195,8 @@ void Event::set_source_ip(const IpAddress& ip) {
 
 void Event::set_destination_ip(const IpAddress& ip) {
   destination_ip_ = ip;
-  Field& f = slot("destination.ip");
+  static const std::string_view kKey = own_key("destination.ip");
+  Field& f = slot(kKey);
   f.value.clear();
   ip.append_to(f.value);
   f.kind = JsonKind::kString;
@@ -193,17 +204,20 @@ void Event::set_destination_ip(const IpAddress& ip) {
 
 void Event::set_source_port(std::uint16_t p) {
   source_port_ = p;
-  set_int("source.port", p);
+  static const std::string_view kKey = own_key("source.port");
+  set_int(kKey, p);
 }
 
 void Event::set_destination_port(std::uint16_t p) {
   destination_port_ = p;
-  set_int("destination.port", p);
+  static const std::string_view kKey = own_key("destination.port");
+  set_int(kKey, p);
 }
 
 void Event::set_time_source(Timestamp t) {
   time_source_ = t;
-  Field& f = slot("time.source");
+  static const std::string_view kKey = own_key("time.source");
+  Field& f = slot(kKey);
   f.value.clear();
   t.append_iso(f.value);
   f.kind = JsonKind::kString;
@@ -211,7 +225,8 @@ void Event::set_time_source(Timestamp t) {
 
 void Event::set_time_observation(Timestamp t) {
   time_observation_ = t;
-  Field& f = slot("time.observation");
+  static const std::string_view kKey = own_key("time.observation");
+  Field& f = slot(kKey);
   f.value.clear();
   t.append_iso(f.value);
   f.kind = JsonKind::kString;
@@ -219,7 +234,8 @@ void Event::set_time_observation(Timestamp t) {
 
 void Event::set_severity(Severity s) {
   severity_ = s;
-  set("severity", core::to_string(s));
+  static const std::string_view kKey = own_key("severity");
+  set(kKey, core::to_string(s));
 }
 
 namespace {
@@ -306,12 +322,7 @@ namespace {
 
 // XXH3-128 of provider \0 name \0 raw, as 32 hex digits into `out`. Streamed, so raw is not copied
 // into a combined buffer (the streaming digest equals the one-shot hash of the concatenation).
-void event_id_hex(const Event& e, char out[32]) {
-  // Interned once, so the lookups below compare addresses.
-  static const std::string_view kProvider = intern_key("feed.provider");
-  static const std::string_view kName = intern_key("feed.name");
-  auto provider = e.get(kProvider).value_or("");
-  auto name = e.get(kName).value_or("");
+void event_id_hex(std::string_view provider, std::string_view name, const Event& e, char out[32]) {
   if (provider.size() + name.size() + 2 + e.raw.size() <= 240) {
     // Short input: one-shot on a stack buffer is cheaper than the streaming state.
     char buf[240];
@@ -331,6 +342,13 @@ void event_id_hex(const Event& e, char out[32]) {
   hasher.start(provider, name);
   hasher.add_raw(e.raw);
   hasher.finish(out);
+}
+
+void event_id_hex(const Event& e, char out[32]) {
+  // Interned once, so the lookups below compare addresses.
+  static const std::string_view kProvider = intern_key("feed.provider");
+  static const std::string_view kName = intern_key("feed.name");
+  event_id_hex(e.get(kProvider).value_or(""), e.get(kName).value_or(""), e, out);
 }
 
 }  // namespace
@@ -406,32 +424,79 @@ std::string base64_decode(std::string_view text) {
   return out;
 }
 
+namespace {
+
+// A key append_json can write between bare quotes and a scanner reads back as the same string.
+bool plain_key(std::string_view k) {
+  for (char c : k) {
+    if (c == '"' || c == '\\') return false;
+  }
+  return true;
+}
+
+// A number or boolean value a JSON scanner reads as one bare token ending where it ends.
+bool plain_token(std::string_view v) {
+  if (v.empty()) return false;
+  for (char c : v) {
+    if (c == '"' || c == ',' || c == '{' || c == '}' || c == '[' || c == ']') return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 void Event::append_json(std::string& out) const {
+  write_json(out, nullptr);
+}
+
+void Event::append_json_parts(std::string& out, JsonParts& parts) const {
+  write_json(out, &parts);
+}
+
+void Event::write_json(std::string& out, JsonParts* parts) const {
   // Sort field pointers by key; "event.id" and "raw" are merged in at their sorted positions.
   // Streams of events share one key sequence, so the last order is reused when the keys (interned
-  // views, compared by address) are the same as last time.
+  // views, compared by address) are the same as last time, and with it each member's ',"key":'
+  // text, copied as one fixed-size block when short.
+  constexpr std::size_t kKeyBlock = 32;
+  struct KeyText {
+    std::uint32_t text;  // offset in key_texts
+    std::uint32_t size;
+    bool skip;  // a field named "event.id" or "raw": the computed member replaces it
+  };
   thread_local std::vector<const char*> last_keys;
   thread_local std::vector<std::uint32_t> last_order;
+  thread_local std::vector<KeyText> key_at;                    // by sorted position
+  thread_local std::string key_texts;                          // then kKeyBlock bytes of padding
   thread_local std::size_t last_id_pos = 0, last_raw_pos = 0;  // where "event.id" and "raw" go
-  std::array<const Field*, 256> small{};
-  std::vector<const Field*> large;
-  const Field** order = small.data();
-  if (size_ > small.size()) {
-    large.resize(size_);
-    order = large.data();
-  }
+  thread_local std::size_t provider_at = 0, name_at = 0;       // fields of the id; size_: none
+  thread_local bool last_plain_keys = true;
   bool same = last_keys.size() == size_;
   for (std::size_t i = 0; same && i < size_; ++i) same = last_keys[i] == fields_[i].key.data();
-  if (same) {
-    for (std::size_t i = 0; i < size_; ++i) order[i] = &fields_[last_order[i]];
-  } else {
+  if (!same) {
+    std::vector<const Field*> order(size_);
     for (std::size_t i = 0; i < size_; ++i) order[i] = &fields_[i];
-    std::sort(order, order + size_, [](const Field* a, const Field* b) { return a->key < b->key; });
+    std::sort(order.begin(), order.end(), [](const Field* a, const Field* b) { return a->key < b->key; });
     last_keys.resize(size_);
     last_order.resize(size_);
+    key_at.resize(size_);
+    key_texts.clear();
+    last_plain_keys = true;
     for (std::size_t i = 0; i < size_; ++i) {
       last_keys[i] = fields_[i].key.data();
       last_order[i] = static_cast<std::uint32_t>(order[i] - fields_.data());
+      last_plain_keys = last_plain_keys && plain_key(fields_[i].key);
+      const std::string_view k = order[i]->key;
+      key_at[i] = {static_cast<std::uint32_t>(key_texts.size()), static_cast<std::uint32_t>(k.size() + 4),
+                   k == "event.id" || k == "raw"};
+      key_texts.append(",\"").append(k).append("\":");
+    }
+    key_texts.append(kKeyBlock, '\0');
+    // The fields event_id_hex looks up (the first of each name, as Event::get finds it).
+    provider_at = name_at = size_;
+    for (std::size_t i = size_; i-- > 0;) {
+      if (fields_[i].key == "feed.provider") provider_at = i;
+      if (fields_[i].key == "feed.name") name_at = i;
     }
     last_id_pos = last_raw_pos = size_;
     for (std::size_t i = size_; i-- > 0;) {
@@ -440,37 +505,47 @@ void Event::append_json(std::string& out) const {
     }
   }
   const std::size_t id_pos = last_id_pos, raw_pos = last_raw_pos;
+  const bool empty_raw = parts != nullptr;
+  std::uint32_t* member_end = nullptr;
+  if (parts != nullptr) {
+    parts->plain = last_plain_keys;
+    if (parts->member_ends.size() < size_ + 2) parts->member_ends.resize(size_ + 2);
+    member_end = parts->member_ends.data();
+  }
 
-  std::size_t bound = 128 + base64_size(raw.size());
+  std::size_t bound = 128 + kKeyBlock + (empty_raw ? 0 : base64_size(raw.size()));
   for (std::size_t i = 0; i < size_; ++i)
     bound += fields_[i].key.size() + 6 + json_string_bound(fields_[i].value.size());
   char* const start = scratch_area(bound);
   char* o = start;
 
-  char event_id[32];
-  event_id_hex(*this, event_id);
-  bool first = true;
-  *o++ = '{';
-  auto key = [&](std::string_view k) {
-    if (!first) *o++ = ',';
-    first = false;
-    *o++ = '"';
-    std::memcpy(o, k.data(), k.size());
-    o += k.size();
-    *o++ = '"';
-    *o++ = ':';
+  char own_id[32];
+  char* const event_id = parts != nullptr ? parts->id : own_id;
+  event_id_hex(provider_at < size_ ? std::string_view(fields_[provider_at].value) : std::string_view(""),
+               name_at < size_ ? std::string_view(fields_[name_at].value) : std::string_view(""), *this, event_id);
+  // Every member starts with ','; the first one's becomes the '{' (an event always has an id).
+  auto end_member = [&] {
+    if (member_end != nullptr) *member_end++ = static_cast<std::uint32_t>(o - start);
   };
   auto write_id = [&] {
-    key("event.id");
+    static constexpr std::string_view kKey = ",\"event.id\":\"";
+    std::memcpy(o, kKey.data(), kKey.size());
+    o += kKey.size();
+    std::memcpy(o, event_id, 32);
+    o += 32;
     *o++ = '"';
-    std::memcpy(o, event_id, sizeof event_id);
-    o += sizeof event_id;
-    *o++ = '"';
+    end_member();
   };
   auto write_raw = [&] {
     if (raw.empty()) return;
-    key("raw");
-    *o++ = '"';
+    static constexpr std::string_view kKey = ",\"raw\":\"";
+    std::memcpy(o, kKey.data(), kKey.size());
+    o += kKey.size();
+    if (empty_raw) {
+      *o++ = '"';
+      end_member();
+      return;
+    }
     // Raw usually starts with the same header line as the previous event (CSV reports): reuse the
     // base64 of its 3-byte-aligned part, which encodes independently of what follows.
     thread_local std::string prefix, prefix_b64;
@@ -489,18 +564,35 @@ void Event::append_json(std::string& out) const {
     }
     o = write_base64(o, r);
     *o++ = '"';
+    end_member();
   };
+  const char* const texts = key_texts.data();
   for (std::size_t i = 0; i < size_; ++i) {
-    const Field* f = order[i];
     if (i == id_pos) write_id();
     if (i == raw_pos) write_raw();
-    if (f->key == "event.id" || f->key == "raw") continue;
-    key(f->key);
-    o = write_json_value(o, *f);
+    const KeyText& k = key_at[i];
+    if (k.skip) continue;
+    const Field& f = fields_[last_order[i]];
+    if (k.size <= kKeyBlock) {
+      std::memcpy(o, texts + k.text, kKeyBlock);
+    } else {
+      std::memcpy(o, texts + k.text, k.size);
+    }
+    o += k.size;
+    if (f.kind == JsonKind::kString) {
+      o = write_json_string(o, f.value);
+    } else {
+      if (parts != nullptr && !plain_token(f.value)) parts->plain = false;
+      std::memcpy(o, f.value.data(), f.value.size());
+      o += f.value.size();
+    }
+    end_member();
   }
   if (id_pos == size_) write_id();
   if (raw_pos == size_) write_raw();
+  *start = '{';
   *o++ = '}';
+  if (parts != nullptr) parts->member_ends.resize(static_cast<std::size_t>(member_end - parts->member_ends.data()));
   out.append(start, static_cast<std::size_t>(o - start));
 }
 

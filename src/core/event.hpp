@@ -43,6 +43,18 @@ struct Field {
   JsonKind kind = JsonKind::kString;
 };
 
+// What Event::append_json_parts tells about the JSON it wrote, for a store that keeps the evidence
+// apart and the members as a delta (store::EventPreparer) without searching the text again.
+struct JsonParts {
+  char id[32];  // the event id (Event::id()) as written into the JSON
+  // True when the text is plain enough that the member ends below are the ones a JSON scan finds:
+  // no key holds '"' or '\\', and every number or boolean value is a non-empty bare token. When
+  // false, member_ends is unspecified.
+  bool plain = false;
+  // Offsets (from the '{') of the end of each top-level member, in order.
+  std::vector<std::uint32_t> member_ends;
+};
+
 class Event {
  public:
   // Forgets all fields but keeps allocated capacity (events are reused on hot paths).
@@ -89,11 +101,15 @@ class Event {
   // One JSON object, keys sorted, no trailing newline; includes "event.id" and base64 "raw".
   void append_json(std::string& out) const;
   std::string to_json() const;
+  // append_json with the "raw" value left empty ("raw":"") when raw is not empty, and `parts`
+  // filled in (the id once, the member boundaries).
+  void append_json_parts(std::string& out, JsonParts& parts) const;
   // Reads what append_json wrote (and IntelMQ events); throws std::runtime_error on bad input.
   static Event from_json(std::string_view json);
 
  private:
   Field& slot(std::string_view key);
+  void write_json(std::string& out, JsonParts* parts) const;
 
   std::vector<Field> fields_;
   std::size_t size_ = 0;

@@ -80,6 +80,9 @@ std::span<const TypeInfo> all_types() {
 }
 
 std::string_view to_string(Taxonomy t) {
+  // The tables list the enumerators in their order: the entry at the value's index is the one.
+  const auto at = static_cast<std::size_t>(t);
+  if (at < kTaxonomies.size() && kTaxonomies[at].value == t) return kTaxonomies[at].name;
   for (const auto& i : kTaxonomies) {
     if (i.value == t) return i.name;
   }
@@ -87,6 +90,8 @@ std::string_view to_string(Taxonomy t) {
 }
 
 std::string_view to_string(IncidentType t) {
+  const auto at = static_cast<std::size_t>(t);
+  if (at < kTypes.size() && kTypes[at].value == t) return kTypes[at].name;
   for (const auto& i : kTypes) {
     if (i.value == t) return i.name;
   }
@@ -108,6 +113,8 @@ std::optional<IncidentType> parse_incident_type(std::string_view name) {
 }
 
 Taxonomy taxonomy_of(IncidentType t) {
+  const auto at = static_cast<std::size_t>(t);
+  if (at < kTypes.size() && kTypes[at].value == t) return kTypes[at].taxonomy;
   for (const auto& i : kTypes) {
     if (i.value == t) return i.taxonomy;
   }

@@ -49,10 +49,18 @@ class EventPipe::ParseSink : public formats::Sink {
     Batch& b = current();
     PreparedEvent& p = b.events[b.size++];
     p.event = e;
+    // The JSON with the evidence left out and its member ends, so that the preparer neither cuts the
+    // base64 out again nor scans the members; unusual keys or values take the general path.
     json_.clear();
-    e.append_json(json_);
-    p.id = e.id();
-    preparer_.prepare(e, p.id, json_, p.stored);
+    e.append_json_parts(json_, parts_);
+    p.id.assign(parts_.id, sizeof parts_.id);
+    if (parts_.plain) {
+      preparer_.prepare(e, parts_, json_, p.stored);
+    } else {
+      json_.clear();
+      e.append_json(json_);
+      preparer_.prepare(e, p.id, json_, p.stored);
+    }
     p.time = cases::event_time(e, pipe_.now_);
     p.looked_up = false;
     p.holder.reset();
@@ -123,6 +131,7 @@ class EventPipe::ParseSink : public formats::Sink {
   EventPipe& pipe_;
   std::stop_token stop_;
   std::string json_;
+  core::JsonParts parts_;
   store::EventPreparer preparer_;  // the pipe carries one input: one report
   Batch* batch_ = nullptr;
   std::vector<customers::HolderQuery> queries_;

@@ -1,6 +1,7 @@
 // Event JSON as a delta to a per-report base JSON (format in json_delta.hpp).
 #include "store/json_delta.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 
@@ -141,6 +142,76 @@ bool encode_delta(const std::vector<std::string_view>& base, std::string_view js
   }
   flush_copy();
   return true;
+}
+
+bool distinct_keys(const std::vector<std::string_view>& members) {
+  std::vector<std::string_view> keys;
+  keys.reserve(members.size());
+  for (const auto m : members) keys.push_back(key_of(m));
+  std::sort(keys.begin(), keys.end());
+  return std::adjacent_find(keys.begin(), keys.end()) == keys.end();
+}
+
+void encode_delta(const std::vector<std::string_view>& base, std::string_view json,
+                  std::span<const std::uint32_t> member_ends, std::string& out) {
+  // The walk of the scanning encode_delta above, with the members cut where they are known to end,
+  // written through a pointer into room for the worst case: every member literal (its text and an
+  // op with a ten-byte varint), and a copy op before each.
+  const std::size_t old = out.size();
+  out.resize(old + json.size() + 22 * (member_ends.size() + 1));
+  char* const begin = out.data() + old;
+  char* o = begin;
+  auto op = [&](char c, std::uint64_t n) {
+    *o++ = c;
+    while (n >= 0x80) {
+      *o++ = static_cast<char>((n & 0x7F) | 0x80);
+      n >>= 7;
+    }
+    *o++ = static_cast<char>(n);
+  };
+  std::size_t j = 0, copy = 0, pos = 1;
+  auto flush_copy = [&] {
+    if (copy == 0) return;
+    op('c', copy);
+    copy = 0;
+  };
+  for (const std::uint32_t end : member_ends) {
+    const std::string_view m(json.data() + pos, end - pos);
+    pos = end + 1;
+    if (j < base.size() && base[j] == m) {
+      ++copy, ++j;
+      continue;
+    }
+    flush_copy();
+    // The key (`"key"`) has no quote inside: it ends at the first one after the opening quote. The
+    // base member has the same key when it starts with it (then its own key ends there as well),
+    // and then no later base member (all other keys) can be this member: no need to look ahead.
+    const std::size_t key_size = m.find('"', 1) + 1;
+    const bool same_key =
+        j < base.size() && base[j].size() >= key_size && std::memcmp(base[j].data(), m.data(), key_size) == 0;
+    if (!same_key) {
+      std::size_t k = j + 1;
+      while (k < base.size() && k < j + kLookahead && base[k] != m) ++k;
+      if (k < base.size() && k < j + kLookahead) {
+        op('s', k - j);
+        j = k + 1;
+        copy = 1;
+        continue;
+      }
+    }
+    if (same_key) {
+      op('v', m.size() - key_size - 1);
+      std::memcpy(o, m.data() + key_size + 1, m.size() - key_size - 1);
+      o += m.size() - key_size - 1;
+      ++j;
+    } else {
+      op('l', m.size());
+      std::memcpy(o, m.data(), m.size());
+      o += m.size();
+    }
+  }
+  flush_copy();
+  out.resize(old + static_cast<std::size_t>(o - begin));
 }
 
 bool decode_delta(const std::vector<std::string_view>& base, std::string_view delta, std::string& out) {

@@ -13,6 +13,8 @@
 // n and the length of t are LEB128 varints. Base members left after the last op are not in the event.
 #pragma once
 
+#include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,6 +28,15 @@ bool split_members(std::string_view json, std::vector<std::string_view>& out);
 // Appends the delta of `json` against `base` to `out`. False when `json` cannot be split: then it
 // must be stored whole.
 bool encode_delta(const std::vector<std::string_view>& base, std::string_view json, std::string& out);
+
+// The same delta for a JSON whose top-level members are known to end at `member_ends` (offsets
+// from the '{', as core::JsonParts gives them when plain): no member is scanned. The keys of
+// `base` must be distinct (distinct_keys), as those of an event's JSON are.
+void encode_delta(const std::vector<std::string_view>& base, std::string_view json,
+                  std::span<const std::uint32_t> member_ends, std::string& out);
+
+// True when the members (from split_members) have distinct keys.
+bool distinct_keys(const std::vector<std::string_view>& members);
 
 // Appends the JSON that `delta` describes against `base` to `out`. False when the delta is corrupt.
 bool decode_delta(const std::vector<std::string_view>& base, std::string_view delta, std::string& out);

@@ -608,17 +608,72 @@ std::optional<std::int64_t> Store::raw_prefix_id(std::string_view prefix) {
   return id;
 }
 
-void EventPreparer::prepare(const core::Event& event, std::string_view event_id, std::string_view json,
-                            PreparedEvent& out) {
+namespace {
+
+// What EventPreparer::prepare keeps of an event besides its JSON and evidence.
+void prepare_texts(const core::Event& event, std::string_view event_id, PreparedEvent& out) {
   out.event_id.assign(event_id);
   out.key = detail::EventKeys::key_of(event_id);
-  const auto& c = event.classification();
   out.classification.clear();
-  append_classification(out.classification, c);
+  append_classification(out.classification, event.classification());
   out.source_ip.clear();
   if (auto ip = event.source_ip()) ip->append_to(out.source_ip);
   out.source_port = event.source_port();
   out.severity = core::to_string(event.severity());
+}
+
+// The evidence after its first line into out.raw, the first line into out.raw_prefix.
+void split_evidence(std::string_view raw, PreparedEvent& out) {
+  out.raw_prefix.clear();
+  const auto nl = raw.find('\n');
+  if (nl != std::string_view::npos && nl + 1 < raw.size()) {
+    out.raw_prefix.assign(raw.substr(0, nl + 1));
+    raw.remove_prefix(nl + 1);
+  }
+  out.raw.assign(raw);
+}
+
+}  // namespace
+
+void EventPreparer::prepare(const core::Event& event, const core::JsonParts& parts, std::string_view json,
+                            PreparedEvent& out) {
+  // The JSON is what prepare() below makes of append_json's (the "raw" value emptied), and plain
+  // keys and values make the members the ones split_members finds.
+  const std::string_view event_id(parts.id, sizeof parts.id);
+  prepare_texts(event, event_id, out);
+  out.has_raw = !event.raw.empty();
+  if (out.has_raw) {
+    split_evidence(event.raw, out);
+  } else {
+    out.raw_prefix.clear();
+    out.raw.clear();
+  }
+  if (!started_) {
+    started_ = true;
+    auto base = std::make_shared<std::string>(json);
+    if (detail::split_members(*base, base_members_)) {
+      base_ = std::move(base);
+      base_keys_distinct_ = detail::distinct_keys(base_members_);
+    }
+  }
+  out.json.clear();
+  if (base_ && base_keys_distinct_) {
+    detail::encode_delta(base_members_, json, parts.member_ends, out.json);
+    out.json_base = base_;
+    out.id_in_json = true;  // the one "event.id" member holds parts.id
+  } else if (base_ && detail::encode_delta(base_members_, json, out.json)) {
+    out.json_base = base_;
+    out.id_in_json = event_id_in_json(json) == event_id;
+  } else {
+    out.json.assign(json);
+    out.json_base.reset();
+    out.id_in_json = false;
+  }
+}
+
+void EventPreparer::prepare(const core::Event& event, std::string_view event_id, std::string_view json,
+                            PreparedEvent& out) {
+  prepare_texts(event, event_id, out);
   // Compact evidence: the first line (e.g. the CSV header) kept once per distinct line by the
   // store, the rest as bytes, and the JSON with an empty "raw" value (assemble_json refills it).
   const std::size_t value = event.raw.empty() ? std::string_view::npos : raw_value_pos(json);

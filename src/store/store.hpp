@@ -134,12 +134,16 @@ struct PreparedEvent {
 class EventPreparer {
  public:
   void prepare(const core::Event& event, std::string_view event_id, std::string_view json, PreparedEvent& out);
+  // The same from what event.append_json_parts wrote (the evidence already left out), when
+  // parts.plain; stores the same bytes without searching or re-scanning the JSON.
+  void prepare(const core::Event& event, const core::JsonParts& parts, std::string_view json, PreparedEvent& out);
 
  private:
   bool started_ = false;
   std::shared_ptr<const std::string> base_;
   std::vector<std::string_view> base_members_;
-  std::string compact_;  // the JSON without its evidence (reused)
+  bool base_keys_distinct_ = false;  // as an event's JSON has them (the cheaper encode_delta)
+  std::string compact_;              // the JSON without its evidence (reused)
 };
 
 struct CaseFilter {

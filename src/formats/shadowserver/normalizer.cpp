@@ -513,19 +513,27 @@ RowContext Normalizer::row_context(const std::vector<std::string_view>& fields) 
 }
 
 void Normalizer::set_file_fields(core::Event& event, const Resolved& r) const {
+  // Interned once: the event finds an interned name by address, a literal by comparing its bytes.
+  static const struct Keys {
+    std::string_view classification = key("feed.classification"), baf_typical = key("extra.amplifier.baf_typical"),
+                     baf_max = key("extra.amplifier.baf_max"), port = key("extra.amplifier.port"),
+                     transport = key("extra.amplifier.transport"), provider = key("feed.provider"),
+                     name = key("feed.name"), code = key("feed.code"), documentation = key("feed.documentation");
+    static std::string_view key(std::string_view literal) { return core::try_intern_key(literal).value_or(literal); }
+  } kKeys;
   for (const auto& [k, v] : constants_) event.set(k, v);
   event.set_classification(r.classification);
-  if (!r.feed_label.empty()) event.set("feed.classification", r.feed_label);
+  if (!r.feed_label.empty()) event.set(kKeys.classification, r.feed_label);
   if (r.amplifier != nullptr) {
-    if (!r.baf_typical.empty()) event.set("extra.amplifier.baf_typical", r.baf_typical, core::JsonKind::kNumber);
-    if (!r.baf_max.empty()) event.set("extra.amplifier.baf_max", r.baf_max, core::JsonKind::kNumber);
-    if (r.amplifier->port != 0) event.set_int("extra.amplifier.port", r.amplifier->port);
-    if (!r.amplifier->transport.empty()) event.set("extra.amplifier.transport", r.amplifier->transport);
+    if (!r.baf_typical.empty()) event.set(kKeys.baf_typical, r.baf_typical, core::JsonKind::kNumber);
+    if (!r.baf_max.empty()) event.set(kKeys.baf_max, r.baf_max, core::JsonKind::kNumber);
+    if (r.amplifier->port != 0) event.set_int(kKeys.port, r.amplifier->port);
+    if (!r.amplifier->transport.empty()) event.set(kKeys.transport, r.amplifier->transport);
   }
-  event.set("feed.provider", kProvider);
-  if (!feed_name_.empty()) event.set("feed.name", feed_name_);
-  if (!feed_code_.empty()) event.set("feed.code", feed_code_);
-  if (!feed_doc_.empty()) event.set("feed.documentation", feed_doc_);
+  event.set(kKeys.provider, kProvider);
+  if (!feed_name_.empty()) event.set(kKeys.name, feed_name_);
+  if (!feed_code_.empty()) event.set(kKeys.code, feed_code_);
+  if (!feed_doc_.empty()) event.set(kKeys.documentation, feed_doc_);
 }
 
 bool Normalizer::normalize(const std::vector<std::string_view>& fields, std::string_view row_bytes,

@@ -66,6 +66,8 @@ std::string_view intern_key(std::string_view key) {
 }
 
 void Event::clear() {
+  last_size_ = size_;
+  in_order_ = true;
   size_ = 0;
   key_mask_ = {};
   raw.clear();
@@ -94,15 +96,38 @@ std::string_view own_key(std::string_view literal) {
 
 }  // namespace
 
-Field& Event::slot(std::string_view key) {
-  // A 256-bit filter over (size and three bytes) of the keys present: most keys set on a fresh event
-  // are new, and the filter tells so without comparing against every field.
-  unsigned bit = 0;
-  if (!key.empty()) {
-    const auto* k = reinterpret_cast<const unsigned char*>(key.data());
-    const std::size_t n = key.size();
-    bit = (static_cast<unsigned>(n) * 0x9Eu + k[n - 1] * 7u + k[n > 1 ? n - 2 : 0] * 13u + k[n / 2] * 3u) & 255u;
+namespace {
+
+// The bit of `key` in Event::key_mask_: a 256-bit filter over (size and three bytes) of the keys
+// present. Most keys set on a fresh event are new, and the filter tells so without comparing against
+// every field.
+unsigned key_bit(std::string_view key) {
+  if (key.empty()) return 0;
+  const auto* k = reinterpret_cast<const unsigned char*>(key.data());
+  const std::size_t n = key.size();
+  return (static_cast<unsigned>(n) * 0x9Eu + k[n - 1] * 7u + k[n > 1 ? n - 2 : 0] * 13u + k[n / 2] * 3u) & 255u;
+}
+
+}  // namespace
+
+void Event::leave_order() {
+  in_order_ = false;
+  for (std::size_t i = 0; i < size_; ++i) {
+    const unsigned bit = key_bit(fields_[i].key);
+    key_mask_[bit >> 6] |= std::uint64_t{1} << (bit & 63u);
   }
+}
+
+Field& Event::slot(std::string_view key) {
+  if (in_order_) {
+    // The last event's keys were distinct and the fields so far are its first ones: the key it had
+    // next (the same interned view) is not among them.
+    if (size_ < last_size_ && fields_[size_].key.data() == key.data() && fields_[size_].key.size() == key.size()) {
+      return fields_[size_++];
+    }
+    leave_order();
+  }
+  const unsigned bit = key_bit(key);
   const std::uint64_t mask = std::uint64_t{1} << (bit & 63u);
   if ((key_mask_[bit >> 6] & mask) != 0) {
     for (std::size_t i = 0; i < size_; ++i) {
@@ -145,6 +170,7 @@ void Event::set_bool(std::string_view key, bool v) {
 }
 
 bool Event::erase(std::string_view key) {
+  if (in_order_) leave_order();  // the fields move
   for (std::size_t i = 0; i < size_; ++i) {
     if (fields_[i].key == key) {
       std::rotate(fields_.begin() + static_cast<std::ptrdiff_t>(i),
@@ -323,9 +349,10 @@ namespace {
 // XXH3-128 of provider \0 name \0 raw, as 32 hex digits into `out`. Streamed, so raw is not copied
 // into a combined buffer (the streaming digest equals the one-shot hash of the concatenation).
 void event_id_hex(std::string_view provider, std::string_view name, const Event& e, char out[32]) {
-  if (provider.size() + name.size() + 2 + e.raw.size() <= 240) {
-    // Short input: one-shot on a stack buffer is cheaper than the streaming state.
-    char buf[240];
+  if (provider.size() + name.size() + 2 + e.raw.size() <= 1024) {
+    // Short input (a CSV row with its header line): one-shot on a stack buffer is cheaper than the
+    // streaming state, and gives the same hash.
+    char buf[1024];
     std::size_t n = 0;
     std::memcpy(buf, provider.data(), provider.size());
     n += provider.size();

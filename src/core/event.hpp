@@ -109,11 +109,16 @@ class Event {
 
  private:
   Field& slot(std::string_view key);
+  void leave_order();
   void write_json(std::string& out, JsonParts* parts) const;
 
   std::vector<Field> fields_;
   std::size_t size_ = 0;
-  std::array<std::uint64_t, 4> key_mask_{};  // filter of keys present (see slot())
+  std::array<std::uint64_t, 4> key_mask_{};  // filter of keys present (see slot()); not kept while in_order_
+  // Reused events get the same fields in the same order: while the fields set since clear() are the
+  // last event's first ones (same interned keys, same places), the next key at its old place is new.
+  std::size_t last_size_ = 0;  // fields the event had at clear(): their keys are still in fields_
+  bool in_order_ = false;
   Classification classification_ = Classification::undetermined();
   std::optional<IpAddress> source_ip_, destination_ip_;
   std::optional<std::uint16_t> source_port_, destination_port_;

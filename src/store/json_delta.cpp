@@ -144,6 +144,31 @@ bool encode_delta(const std::vector<std::string_view>& base, std::string_view js
   return true;
 }
 
+namespace {
+
+// a == b for members: most differ near their end (the value) or not at all, and are short, so
+// 8-byte words from the end are compared inline instead of calling memcmp.
+bool same_member(std::string_view a, std::string_view b) {
+  const std::size_t n = a.size();
+  if (n != b.size()) return false;
+  if (n < 8) return std::memcmp(a.data(), b.data(), n) == 0;
+  std::size_t i = n;
+  while (i >= 8) {
+    i -= 8;
+    std::uint64_t x, y;
+    std::memcpy(&x, a.data() + i, 8);
+    std::memcpy(&y, b.data() + i, 8);
+    if (x != y) return false;
+  }
+  if (i == 0) return true;
+  std::uint64_t x, y;  // the first i bytes, as part of the first word
+  std::memcpy(&x, a.data(), 8);
+  std::memcpy(&y, b.data(), 8);
+  return x == y;
+}
+
+}  // namespace
+
 bool distinct_keys(const std::vector<std::string_view>& members) {
   std::vector<std::string_view> keys;
   keys.reserve(members.size());
@@ -178,7 +203,7 @@ void encode_delta(const std::vector<std::string_view>& base, std::string_view js
   for (const std::uint32_t end : member_ends) {
     const std::string_view m(json.data() + pos, end - pos);
     pos = end + 1;
-    if (j < base.size() && base[j] == m) {
+    if (j < base.size() && same_member(base[j], m)) {
       ++copy, ++j;
       continue;
     }
@@ -191,7 +216,7 @@ void encode_delta(const std::vector<std::string_view>& base, std::string_view js
         j < base.size() && base[j].size() >= key_size && std::memcmp(base[j].data(), m.data(), key_size) == 0;
     if (!same_key) {
       std::size_t k = j + 1;
-      while (k < base.size() && k < j + kLookahead && base[k] != m) ++k;
+      while (k < base.size() && k < j + kLookahead && !same_member(base[k], m)) ++k;
       if (k < base.size() && k < j + kLookahead) {
         op('s', k - j);
         j = k + 1;

@@ -617,7 +617,19 @@ bool Normalizer::normalize(const std::vector<std::string_view>& fields, std::str
     }
     switch (v.kind) {
       case ValueKind::kInt: event.set_int(b.key, v.i); break;
-      case ValueKind::kFloat: event.set_float(b.key, v.f); break;
+      case ValueKind::kFloat: {
+        // As normalize_json writes it: a plain decimal is already the text std::to_chars would give.
+        char buf[64];
+        const char* end = b.mapping->conversion == Conversion::kConvertFloat && text.size() <= 32
+                              ? write_plain_decimal(buf, text)
+                              : nullptr;
+        if (end != nullptr) {
+          event.set(b.key, std::string_view(buf, static_cast<std::size_t>(end - buf)), core::JsonKind::kNumber);
+        } else {
+          event.set_float(b.key, v.f);
+        }
+        break;
+      }
       case ValueKind::kBool: event.set_bool(b.key, v.b); break;
       case ValueKind::kIp:
         scratch_.clear();

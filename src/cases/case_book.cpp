@@ -163,6 +163,17 @@ struct CaseBook::Book {
   };
   std::vector<Opening> openings;
   std::string opening_texts;
+  // flush()'s and flush_new()'s rows, kept for their capacity.
+  std::vector<store::Store::NewCase> rows;
+  std::vector<std::uint32_t> row_entries;  // the entry of each row
+
+  bool new_case_row(const Entry& e, std::string_view reason, store::Store::NewCase& r) const;
+  std::string_view opening_reason(std::int64_t id, std::size_t& from) const;
+  void drop_unused(std::uint32_t index);
+  void written(std::uint32_t index);
+  // flush_new() has looked at the entries before new_from, and at the openings before opening_from.
+  std::size_t new_from = 0;
+  std::size_t opening_from = 0;
   std::int64_t loaded_up_to = 0;  // cases of the store up to this id are known
   std::int64_t next_id = 0;       // 0: ask the store at the next new case
   bool synced = false;            // cases created by others since the last flush are read
@@ -395,6 +406,51 @@ void CaseBook::add_event(std::int64_t case_id, const core::Event& event, core::T
   }
 }
 
+// A new case as insert_new_cases writes it; false: the entry is not what a new case looks like (no
+// rule makes one) and takes the general insert.
+bool CaseBook::Book::new_case_row(const Entry& e, std::string_view reason, store::Store::NewCase& r) const {
+  if (e.state != CaseState::kOpen || e.notifications != 0 || e.last_notified || e.resolved_at) return false;
+  r.id = e.id;
+  r.customer_id = customers[e.customer];
+  r.classification = class_texts[e.cls];
+  r.source_ip = e.ip;
+  r.event_count = e.event_count;
+  r.first_seen = e.first_seen;
+  r.last_seen = e.last_seen;
+  r.severity = e.severity;
+  r.source_port = e.source_port;
+  r.created = e.created;
+  r.updated = e.updated;
+  r.opened_reason = reason;
+  return true;
+}
+
+// Why the new case `id` was opened, from the openings at or after `from` (ids ascending); advances `from`.
+std::string_view CaseBook::Book::opening_reason(std::int64_t id, std::size_t& from) const {
+  while (from < openings.size() && openings[from].id < id) ++from;
+  if (from < openings.size() && openings[from].id == id) {
+    return std::string_view(opening_texts).substr(openings[from].offset, openings[from].size);
+  }
+  return {};
+}
+
+// A new case that got no event (created for an event that turned out to be stored already): never written.
+void CaseBook::Book::drop_unused(std::uint32_t index) {
+  auto& e = entries[index];
+  e.dirty = false;
+  e.alive = false;
+  auto* slot = find_key(Key{e.customer, e.cls, e.ip});
+  if (slot != nullptr && index_of(*slot) == index) set_index(*slot, kGone);
+}
+
+// The entry's row is in the store as it is now.
+void CaseBook::Book::written(std::uint32_t index) {
+  auto& e = entries[index];
+  e.dirty = false;
+  e.is_new = false;
+  e.stored_state = e.state;
+}
+
 void CaseBook::flush() {
   if (!book_) return;
   auto& b = *book_;
@@ -402,19 +458,13 @@ void CaseBook::flush() {
   // id order as before (a flush per commit must not walk a million untouched cases). An entry is
   // marked clean once its row is written: after a failed write the rest stays dirty, as before.
   if (!std::is_sorted(b.dirty.begin(), b.dirty.end())) std::sort(b.dirty.begin(), b.dirty.end());
-  thread_local std::vector<store::Store::NewCase> rows;
-  thread_local std::vector<std::uint32_t> row_entries;  // the entry of each row
+  auto& rows = b.rows;
+  auto& row_entries = b.row_entries;
   rows.clear();
   row_entries.clear();
-  auto written = [&b](std::uint32_t index) {
-    auto& e = b.entries[index];
-    e.dirty = false;
-    e.is_new = false;
-    e.stored_state = e.state;
-  };
   auto write_rows = [&] {
     store_.insert_new_cases(rows);
-    for (const std::uint32_t index : row_entries) written(index);
+    for (const std::uint32_t index : row_entries) b.written(index);
     rows.clear();
     row_entries.clear();
   };
@@ -422,7 +472,7 @@ void CaseBook::flush() {
   std::size_t opening = 0;
   for (const std::uint32_t index : b.dirty) {
     auto& e = b.entries[index];
-    if (!e.dirty) continue;  // listed twice, or written before a failed flush
+    if (!e.dirty) continue;  // listed twice, or written before a failed flush or by flush_new()
     if (!e.is_new) {
       store::Store::CaseEvents u;
       u.id = e.id;
@@ -434,43 +484,22 @@ void CaseBook::flush() {
       u.updated = e.updated;
       if (e.state != e.stored_state) u.state = e.state;
       store_.update_case_events(u);
-      written(index);
+      b.written(index);
       continue;
     }
     if (e.event_count == 0) {
-      // Created for an event that turned out to be stored already.
-      e.dirty = false;
-      e.alive = false;
+      b.drop_unused(index);
       --created_;
-      auto* slot = b.find_key(Book::Key{e.customer, e.cls, e.ip});
-      if (slot != nullptr && Book::index_of(*slot) == index) Book::set_index(*slot, Book::kGone);
       continue;
     }
     // New cases are numbered in order, so their openings come in the entries' (id) order.
-    while (opening < b.openings.size() && b.openings[opening].id < e.id) ++opening;
-    std::string_view reason;
-    if (opening < b.openings.size() && b.openings[opening].id == e.id) {
-      reason = std::string_view(b.opening_texts).substr(b.openings[opening].offset, b.openings[opening].size);
-    }
-    if (e.state != CaseState::kOpen || e.notifications != 0 || e.last_notified || e.resolved_at) {
-      // Not what a new case looks like (no rule makes one): the general insert.
+    const std::string_view reason = b.opening_reason(e.id, opening);
+    if (!b.new_case_row(e, reason, rows.emplace_back())) {
+      rows.pop_back();
       store_.insert_case_with_id(b.to_case(e), reason);
-      written(index);
+      b.written(index);
       continue;
     }
-    auto& r = rows.emplace_back();
-    r.id = e.id;
-    r.customer_id = b.customers[e.customer];
-    r.classification = b.class_texts[e.cls];
-    r.source_ip = e.ip;
-    r.event_count = e.event_count;
-    r.first_seen = e.first_seen;
-    r.last_seen = e.last_seen;
-    r.severity = e.severity;
-    r.source_port = e.source_port;
-    r.created = e.created;
-    r.updated = e.updated;
-    r.opened_reason = reason;
     row_entries.push_back(index);
     if (rows.size() == kRowsPerCall) write_rows();
   }
@@ -483,7 +512,44 @@ void CaseBook::flush() {
   b.pending.clear();
   b.openings.clear();
   b.opening_texts.clear();
+  b.opening_from = 0;
+  b.new_from = b.entries.size();
   b.synced = false;
+}
+
+bool CaseBook::flush_new(std::size_t max_rows) {
+  if (!book_) return false;
+  auto& b = *book_;
+  auto& rows = b.rows;
+  auto& row_entries = b.row_entries;
+  rows.clear();
+  row_entries.clear();
+  std::size_t i = b.new_from;
+  std::size_t opening = b.opening_from;
+  for (; i < b.entries.size() && rows.size() < max_rows; ++i) {
+    auto& e = b.entries[i];
+    if (!e.dirty || !e.is_new) continue;
+    const auto index = static_cast<std::uint32_t>(i);
+    if (e.event_count == 0) {
+      b.drop_unused(index);
+      --created_;
+      continue;
+    }
+    if (!b.new_case_row(e, b.opening_reason(e.id, opening), rows.emplace_back())) {
+      rows.pop_back();  // flush() writes it
+      continue;
+    }
+    row_entries.push_back(index);
+  }
+  if (rows.empty()) {
+    b.new_from = i;
+    return false;
+  }
+  store_.insert_new_cases(rows);  // all or nothing: on a throw everything stays for flush()
+  for (const std::uint32_t index : row_entries) b.written(index);
+  b.new_from = i;
+  b.opening_from = opening;
+  return true;
 }
 
 std::int64_t CaseBook::record_letter(const store::Notification& letter) {

@@ -63,6 +63,10 @@ class CaseBook {
   void add_event(std::int64_t case_id, const core::Event& event, core::Timestamp event_time, core::Timestamp now);
   // Writes the cases (and their transitions) touched since the last flush.
   void flush();
+  // Writes up to `max_rows` of the cases created since the last flush, oldest first, and returns
+  // whether it wrote any: an ingest writes them while it waits for its parser instead of all at
+  // once before its commit. A case written here that gets another event is updated by flush().
+  bool flush_new(std::size_t max_rows);
 
   // A letter about these cases was written: stores the notification (store::Store::add_letter) and
   // moves each case to kNotified. Returns the notification id.

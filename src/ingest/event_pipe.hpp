@@ -55,14 +55,19 @@ class PipeConsumer {
   virtual void on_issue(const formats::ParseIssue& issue) = 0;
   // Before the events of a batch are passed on: a chance to start their cache misses together.
   virtual void on_batch(const PreparedEvent* /*events*/, std::size_t /*count*/) {}
+  // Called instead of waiting when no batch is ready: a bounded piece of work that would otherwise
+  // wait for the end of the input. Returns false when there is nothing left to do; run() then waits
+  // for the parse thread.
+  virtual bool on_idle() { return false; }
 };
 
 // Per-thread CPU and waiting, for the debug log and the tests.
 struct PipeStats {
   double parse_cpu_seconds = 0;
   double store_cpu_seconds = 0;
-  double parse_wait_seconds = 0;  // parse thread waiting for a free batch (store thread behind)
-  double store_wait_seconds = 0;  // store thread waiting for a full batch (parse thread behind)
+  double parse_wait_seconds = 0;       // parse thread waiting for a free batch (store thread behind)
+  double store_wait_seconds = 0;       // store thread waiting for a full batch (parse thread behind)
+  double store_idle_work_seconds = 0;  // of the store thread's CPU: PipeConsumer::on_idle()
   // Runnable but without a CPU (other processes on the machine), from /proc/thread-self/schedstat.
   double parse_runqueue_seconds = 0;
   double store_runqueue_seconds = 0;

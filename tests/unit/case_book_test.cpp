@@ -3,6 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <utility>
+#include <vector>
+
 namespace klartext::cases {
 namespace {
 
@@ -284,6 +288,47 @@ TEST_F(CaseBookTest, OpeningReasonNamesTheFirstEvent) {
   EXPECT_EQ(store_->case_history(ida)[0].reason, "first event " + a.id());
   ASSERT_EQ(store_->case_history(idb).size(), 1u);
   EXPECT_EQ(store_->case_history(idb)[0].reason, "first event " + event_id);
+}
+
+// flush_new() writes new cases early (an ingest does it while it waits for its parser); events that
+// reach them afterwards, duplicates that opened a case for nothing and the final flush() must leave
+// the same rows as one flush() at the end.
+TEST_F(CaseBookTest, CasesWrittenEarlyEndAsOneFlushWouldWriteThem) {
+  auto now = ts("2026-11-28");
+  auto run = [&](bool early) {
+    store_ = store::Store::open_sqlite(":memory:");
+    report_ = store_->add_report("r", "r", ts("2026-11-27")).id;
+    CaseBook book(*store_, cfg_);
+    auto tx = store_->transaction();
+    for (int i = 0; i < 300; ++i) {
+      // Addresses repeat (a second and third event for earlier cases), and every 7th event is the
+      // same as the one before it (a duplicate: its case_for may open a case that gets no event).
+      const int n = i % 7 == 6 ? i - 1 : i;
+      const std::string ip = "10.0." + std::to_string(n % 3) + "." + std::to_string(n % 97);
+      const std::string time = "2026-11-27 0" + std::to_string(n % 10) + ":00";
+      ingest(book, event(ip.c_str(), time.c_str()), n % 2 == 0 ? "K-1" : "K-2", now);
+      if (early && i % 5 == 0) {
+        while (book.flush_new(i % 3 + 1)) {
+        }
+      }
+    }
+    if (early) EXPECT_FALSE(book.flush_new(10)) << "nothing new left after draining";
+    book.flush();
+    tx.commit();
+    std::vector<std::string> rows;
+    for (const auto& c : store_->list_cases()) {
+      rows.push_back(std::to_string(c.id) + " " + c.customer_id + " " + c.source_ip.to_string() + " " +
+                     std::to_string(c.event_count) + " " + std::to_string(c.first_seen.micros()) + " " +
+                     std::to_string(c.last_seen.micros()) + " " + std::string(to_string(c.state)) + " " +
+                     std::to_string(store_->case_events(c.id).size()) + " " + store_->case_history(c.id)[0].reason);
+    }
+    return std::make_pair(rows, book.cases_created());
+  };
+  auto once = run(false);
+  auto early = run(true);
+  EXPECT_GT(once.first.size(), 100u);
+  EXPECT_EQ(early.first, once.first);
+  EXPECT_EQ(early.second, once.second);
 }
 
 // A flush that fails part way (here: a trigger refuses one case row of the second bulk statement)

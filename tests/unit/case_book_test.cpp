@@ -312,7 +312,9 @@ TEST_F(CaseBookTest, CasesWrittenEarlyEndAsOneFlushWouldWriteThem) {
         }
       }
     }
-    if (early) EXPECT_FALSE(book.flush_new(10)) << "nothing new left after draining";
+    if (early) {
+      EXPECT_FALSE(book.flush_new(10)) << "nothing new left after draining";
+    }
     book.flush();
     tx.commit();
     std::vector<std::string> rows;

@@ -298,10 +298,14 @@ bool CaseBook::opens(std::int64_t case_id) const {
   return e != nullptr && e->is_new && e->event_count == 0;
 }
 
-void CaseBook::prefetch(std::uint32_t customer_key, const core::Event& event) {
+void CaseBook::prefetch(std::uint32_t customer_key, const core::Event& event) const {
   if (!book_ || book_->slots.empty()) return;
-  auto& b = *book_;
-  const Book::Key key{customer_key, b.classification(event.classification()),
+  const auto& b = *book_;
+  // Only a hint: a classification the book has not seen yet is left for case_for to add.
+  const auto& classes = b.classes;
+  const auto cls = std::find(classes.rbegin(), classes.rend(), event.classification());
+  if (cls == classes.rend()) return;
+  const Book::Key key{customer_key, static_cast<std::uint32_t>(classes.rend() - cls - 1),
                       event.source_ip().value_or(core::IpAddress{})};
   const std::uint64_t h = Book::hash_of(key);
   __builtin_prefetch(&b.slots[(h >> 32) & (b.slots.size() - 1)]);

@@ -57,7 +57,7 @@ class CaseBook {
   bool opens(std::int64_t case_id) const;
   // A hint before case_for(customer_key, event, ...): starts loading the slot its lookup probes
   // first, so a caller with a batch of events overlaps their cache misses.
-  void prefetch(std::uint32_t customer_key, const core::Event& event);
+  void prefetch(std::uint32_t customer_key, const core::Event& event) const;
   std::uint64_t epoch() const { return epoch_; }
   // Counts a stored event into its case: count, first/last seen, severity, recurrence rules.
   void add_event(std::int64_t case_id, const core::Event& event, core::Timestamp event_time, core::Timestamp now);

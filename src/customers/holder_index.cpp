@@ -724,6 +724,12 @@ HolderIndex::~HolderIndex() = default;
 HolderIndex::HolderIndex(HolderIndex&&) noexcept = default;
 HolderIndex& HolderIndex::operator=(HolderIndex&&) noexcept = default;
 
+std::optional<HolderIndex> HolderIndex::from_snapshot(store::Store& store) {
+  auto snapshot = store.holder_snapshot();
+  if (!snapshot.image) return std::nullopt;
+  return deserialize(*snapshot.image);
+}
+
 HolderIndex HolderIndex::from_store(store::Store& store) {
   auto snapshot = store.holder_snapshot();
   if (snapshot.image) {

@@ -81,6 +81,9 @@ class HolderIndex {
   // current (store::Store::holder_snapshot), else built from its tables and, inside a write
   // transaction, saved as the new image (`customers import` does that once after importing).
   static HolderIndex from_store(store::Store& store);
+  // The index saved in `store` when there is a current, intact one; nullopt otherwise (from_store
+  // then builds it). Only reads: any connection, any thread.
+  static std::optional<HolderIndex> from_snapshot(store::Store& store);
 
   // The index as bytes and back (the store's snapshot): a million sessions' index loads in
   // milliseconds instead of a second of building. `checks` are lookups whose answers go into the

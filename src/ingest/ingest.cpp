@@ -5,6 +5,7 @@
 
 #include <exception>
 #include <functional>
+#include <future>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -21,11 +22,46 @@ namespace {
 class LazyHolders {
  public:
   explicit LazyHolders(store::Store& store) : store_(store) {}
+  LazyHolders(const LazyHolders&) = delete;
+  LazyHolders& operator=(const LazyHolders&) = delete;
+  ~LazyHolders() {
+    if (loading_.valid()) loading_.wait();
+  }
+
+  // Starts reading the saved index on a second connection and thread, for a big input whose bytes
+  // the calling thread hashes and stores meanwhile. Without a second connection (a database in
+  // memory) or a saved index, get() builds it as before.
+  void start_loading() {
+    if (index_ || loading_.valid()) return;
+    std::unique_ptr<store::Store> reader;
+    try {
+      reader = store_.open_another();  // here: its schema check must not wait for this thread's transaction
+    } catch (const std::exception& e) {
+      spdlog::debug("holder index not read ahead error={}", e.what());
+      return;
+    }
+    if (!reader) return;
+    loading_ = std::async(std::launch::async, [r = std::move(reader)]() mutable {
+      auto index = customers::HolderIndex::from_snapshot(*r);
+      r.reset();
+      return index;
+    });
+  }
+  bool loading() const { return loading_.valid(); }
+
   const customers::HolderIndex& get() {
-    if (!index_) {
-      index_ = customers::HolderIndex::from_store(store_);
+    if (!index_ && loading_.valid()) {
+      try {
+        index_ = loading_.get();
+      } catch (const std::exception& e) {
+        spdlog::warn("holder snapshot not read ahead, reading it again error={}", e.what());
+      }
+    }
+    if (!index_) index_ = customers::HolderIndex::from_store(store_);
+    if (!logged_) {
       spdlog::debug("holder index built sessions={} statics={} bytes={}", index_->sessions(), index_->statics(),
                     index_->memory_bytes());
+      logged_ = true;
     }
     return *index_;
   }
@@ -35,6 +71,8 @@ class LazyHolders {
  private:
   store::Store& store_;
   std::optional<customers::HolderIndex> index_;
+  std::future<std::optional<customers::HolderIndex>> loading_;
+  bool logged_ = false;
 };
 
 // Stores what one input's parser emits, inside that input's transaction slices. Re-ingesting an
@@ -182,6 +220,7 @@ class StoreConsumer : public detail::PipeConsumer {
  public:
   StoreConsumer(StoreSink& sink, LazyHolders& holders, detail::EventPipe& pipe)
       : sink_(sink), holders_(holders), pipe_(pipe) {
+    if (holders_.loading()) holders_.get();  // read ahead: the parse thread looks up holders from the start
     publish();
   }
   void on_event(const detail::PreparedEvent& p) override {
@@ -259,6 +298,14 @@ Result ingest(store::Store& store, const config::Config& cfg, const intake::Sour
     ReferenceChecksOff(const ReferenceChecksOff&) = delete;
     ReferenceChecksOff& operator=(const ReferenceChecksOff&) = delete;
   } checks_off(store);
+  // Each commit's log is copied into the database while the next input (or slice) is stored.
+  struct BulkWrites {
+    store::Connection& c;
+    explicit BulkWrites(store::Connection& conn) : c(conn) { c.set_bulk_writes(true); }
+    ~BulkWrites() { c.set_bulk_writes(false); }
+    BulkWrites(const BulkWrites&) = delete;
+    BulkWrites& operator=(const BulkWrites&) = delete;
+  } bulk_writes(store.sql());
 
   Result result;
   std::size_t cases_before = book.cases_created();
@@ -266,6 +313,8 @@ Result ingest(store::Store& store, const config::Config& cfg, const intake::Sour
       sources,
       [&](const formats::Input& in) {
         auto now = options.now ? *options.now : core::Timestamp::now();
+        const bool pipelined = detail::use_pipeline(in, options);
+        if (pipelined) holders.start_loading();
         std::optional<store::Store::Transaction> tx;
         tx.emplace(store.transaction());
         const double cpu_start = detail::thread_cpu_seconds();
@@ -285,7 +334,6 @@ Result ingest(store::Store& store, const config::Config& cfg, const intake::Sour
           tx.emplace(store.transaction());
         });
         formats::InputSummary summary;
-        const bool pipelined = detail::use_pipeline(in, options);
         if (pipelined) {
           detail::EventPipe pipe([&](formats::Sink& parse_sink) { return formats::parse_input(in, parse_sink, parse); },
                                  now);

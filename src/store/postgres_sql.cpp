@@ -327,7 +327,7 @@ struct SqlHash {
 
 class PostgresConnection final : public Connection {
  public:
-  explicit PostgresConnection(const std::string& dsn) : conn_(PQconnectdb(dsn.c_str())) {
+  explicit PostgresConnection(const std::string& dsn) : dsn_(dsn), conn_(PQconnectdb(dsn.c_str())) {
     if (!conn_) throw SqlError("postgres: connect: out of memory");
     if (PQstatus(conn_.get()) != CONNECTION_OK) fail(conn_.get(), nullptr, "connect");
     // Server notices ("relation already exists, skipping") are not errors: debug log only.
@@ -374,8 +374,11 @@ class PostgresConnection final : public Connection {
     if (PQtransactionStatus(conn_.get()) != PQTRANS_IDLE) exec(conn_.get(), "ROLLBACK");
   }
 
+  std::unique_ptr<Connection> open_another() const override { return std::make_unique<PostgresConnection>(dsn_); }
+
  private:
-  ConnHandle conn_;  // declared first: outlives the cached statements
+  std::string dsn_;
+  ConnHandle conn_;  // declared before the cached statements: outlives them
   std::unordered_map<std::string, std::unique_ptr<PostgresStatement>, SqlHash, std::equal_to<>> cache_;
 };
 

@@ -74,6 +74,16 @@ class Connection {
   virtual void begin() = 0;
   virtual void commit() = 0;
   virtual void rollback() = 0;
+  // For a bulk writer (ingest; SQLite only, a no-op where a server writes its own log, PostgreSQL).
+  // While on, what each commit added to the write-ahead log is copied into the database by a second
+  // thread with its own connection, so the writer neither stops for that copy at the commit nor
+  // leaves all of it to the close, and the log is written to disk while it grows, so the fsync
+  // before a copy has little left to write. Off waits for a copy under way and restores the usual
+  // checkpoints on commit.
+  virtual void set_bulk_writes(bool /*on*/) {}
+  // A new connection to the same database, for another thread; null where there is no other to
+  // open (an SQLite database in memory).
+  virtual std::unique_ptr<Connection> open_another() const { return nullptr; }
 };
 
 // Opens (creating it and its parent directory if needed) an SQLite database in WAL mode.

@@ -1,13 +1,22 @@
 // The SQLite backend of the SQL interface: RAII handles, WAL mode, statements cached per SQL text.
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <unistd.h>
+
+#include <spdlog/spdlog.h>
 
 #include <array>
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <unordered_map>
 
+#include "core/unique_fd.hpp"
 #include "store/sql.hpp"
 
 namespace klartext::store {
@@ -100,9 +109,121 @@ class SqliteStatement final : public Statement {
   bool done_ = false;
 };
 
+// Pages of write-ahead log after which a commit copies the log into the database (SQLite's
+// automatic checkpoint).
+constexpr int kAutoCheckpointPages = 8192;
+// Pages of write-ahead log after which a bulk writer's commit has the background connection copy it.
+constexpr int kBulkCheckpointPages = 1024;
+// How often a Writeback starts the kernel writing a file's dirty pages.
+constexpr std::chrono::milliseconds kWritebackEvery{50};
+// A log of at least this many bytes is written out while the close copies it into the database.
+constexpr std::int64_t kCloseWritebackMinBytes = 64 << 20;
+
+// Starts the kernel writing a file's dirty pages to disk at every tick while it lives, without
+// waiting for them (sync_file_range). SQLite's fsyncs at the next checkpoint (of the log, then of
+// the database it copied the log into) then find most pages on disk already, instead of writing
+// hundreds of megabytes while the caller waits. Only ever starts writes that an fsync would do
+// anyway; a file it cannot open is left to SQLite's own fsync.
+class Writeback {
+ public:
+  explicit Writeback(const std::string& file) : fd_(::open(file.c_str(), O_RDONLY | O_CLOEXEC)) {
+    if (fd_.valid()) thread_ = std::thread([this] { run(); });
+  }
+  ~Writeback() {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+    }
+    tick_.notify_one();
+    if (thread_.joinable()) thread_.join();
+  }
+  Writeback(const Writeback&) = delete;
+  Writeback& operator=(const Writeback&) = delete;
+
+ private:
+  void run() {
+    std::unique_lock lock(mu_);
+    while (!tick_.wait_for(lock, kWritebackEvery, [&] { return stop_; })) {
+      lock.unlock();
+      ::sync_file_range(fd_.get(), 0, 0, SYNC_FILE_RANGE_WRITE);  // whole file; clean pages cost nothing
+      lock.lock();
+    }
+  }
+
+  core::UniqueFd fd_;
+  std::mutex mu_;
+  std::condition_variable tick_;
+  bool stop_ = false;
+  std::thread thread_;  // last: starts once the members it uses exist
+};
+
+// Copies the committed part of the write-ahead log into the database whenever woken, on its own
+// thread and connection: a passive checkpoint, which never blocks the writer (it goes on appending
+// to the log meanwhile) and never waits for readers (it copies what no reader still needs).
+class BackgroundCheckpointer {
+ public:
+  explicit BackgroundCheckpointer(const std::string& path) : path_(path) {
+    sqlite3* raw = nullptr;
+    int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
+    db_.reset(raw);
+    if (rc != SQLITE_OK) fail(raw, "open " + path + " for checkpoints");
+    // Reads the database header: a connection that has not knows no write-ahead log to copy.
+    rc = sqlite3_exec(db_.get(), "PRAGMA journal_mode", nullptr, nullptr, nullptr);
+    if (rc != SQLITE_OK) fail(db_.get(), "journal mode of " + path);
+    thread_ = std::thread([this] { run(); });
+  }
+  ~BackgroundCheckpointer() {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+    }
+    wake_.notify_one();
+    thread_.join();  // after the copy asked for last
+  }
+  BackgroundCheckpointer(const BackgroundCheckpointer&) = delete;
+  BackgroundCheckpointer& operator=(const BackgroundCheckpointer&) = delete;
+
+  void wake() {
+    {
+      std::lock_guard lock(mu_);
+      pending_ = true;
+    }
+    wake_.notify_one();
+  }
+
+ private:
+  void run() {
+    std::unique_lock lock(mu_);
+    for (;;) {
+      wake_.wait(lock, [&] { return pending_ || stop_; });
+      if (!pending_) return;  // stopped, and no copy asked for is left
+      pending_ = false;
+      lock.unlock();
+      int log_frames = 0;
+      int copied = 0;
+      Writeback db_writeback(path_);  // the fsync that ends the copy has less to write
+      int rc = sqlite3_wal_checkpoint_v2(db_.get(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &log_frames, &copied);
+      // Busy (another checkpoint runs) or failed: what is left is copied by a later one or the close.
+      if (rc == SQLITE_OK)
+        spdlog::debug("background checkpoint log_frames={} copied_frames={}", log_frames, copied);
+      else
+        spdlog::debug("background checkpoint skipped error={}", sqlite3_errmsg(db_.get()));
+      lock.lock();
+    }
+  }
+
+  std::string path_;
+  DbHandle db_;
+  std::mutex mu_;
+  std::condition_variable wake_;
+  bool pending_ = false;
+  bool stop_ = false;
+  std::thread thread_;  // last: starts once the members it uses exist
+};
+
 class SqliteConnection final : public Connection {
  public:
-  explicit SqliteConnection(const std::string& path) {
+  explicit SqliteConnection(const std::string& path) : path_(path) {
     if (path != ":memory:") {
       auto parent = std::filesystem::path(path).parent_path();
       if (!parent.empty()) std::filesystem::create_directories(parent);
@@ -121,11 +242,13 @@ class SqliteConnection final : public Connection {
     // a bigger cache only held dirty pages back until the commit. With 256 MiB a million-row ingest
     // peaked at 611 MB and wrote 256 MiB to the WAL after parsing ended; with 32 MiB it peaks at
     // 392 MB and writes them while it parses.
-    // Checkpoints every 8192 pages (128 MiB of WAL) instead of 1000: each checkpoint writes every
-    // page it holds once and waits for the disk, so fewer of them cost a bulk ingest less.
+    // Checkpoints every kAutoCheckpointPages (128 MiB of WAL) instead of 1000: each checkpoint
+    // writes every page it holds once and waits for the disk, so fewer of them cost less (a bulk
+    // writer has them made on another thread instead: set_bulk_writes).
     exec_script(
         "PRAGMA page_size=16384; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
-        "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-32768; PRAGMA wal_autocheckpoint=8192;");
+        "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-32768;");
+    sqlite3_wal_autocheckpoint(db_.get(), kAutoCheckpointPages);
   }
 
   std::string_view backend() const override { return "sqlite"; }
@@ -168,14 +291,69 @@ class SqliteConnection final : public Connection {
     }
   }
   void begin() override { exec_script("BEGIN IMMEDIATE"); }
-  void commit() override { exec_script("COMMIT"); }
+  void commit() override {
+    end_reads();
+    exec_script("COMMIT");
+  }
   void rollback() override {
+    end_reads();
     if (sqlite3_get_autocommit(db_.get()) == 0) exec_script("ROLLBACK");
   }
 
-  ~SqliteConnection() override { cache_.clear(); }  // statements before the database
+  std::unique_ptr<Connection> open_another() const override {
+    return path_ == ":memory:" ? nullptr : std::make_unique<SqliteConnection>(path_);
+  }
+
+  void set_bulk_writes(bool on) override {
+    if (on == (checkpointer_ != nullptr) || path_ == ":memory:") return;
+    if (on) {
+      try {
+        checkpointer_ = std::make_unique<BackgroundCheckpointer>(path_);
+      } catch (const SqlError& e) {  // the writer works on as usual without it
+        spdlog::warn("no background checkpoints error={}", e.what());
+        return;
+      }
+      wal_writeback_ = std::make_unique<Writeback>(path_ + "-wal");
+      sqlite3_wal_hook(db_.get(), &SqliteConnection::on_wal_commit, this);  // instead of the automatic checkpoint
+    } else {
+      wal_writeback_.reset();
+      checkpointer_.reset();
+      sqlite3_wal_autocheckpoint(db_.get(), kAutoCheckpointPages);
+    }
+  }
+
+  ~SqliteConnection() override {
+    wal_writeback_.reset();
+    checkpointer_.reset();  // its connection closed first: the close below then copies the rest of the log
+    cache_.clear();         // statements before the database
+    // The last connection's close copies the log into the database and fsyncs it: a big log's
+    // pages are written out while it copies.
+    std::error_code ec;
+    auto wal_bytes = path_ == ":memory:" ? 0 : std::filesystem::file_size(path_ + "-wal", ec);
+    std::unique_ptr<Writeback> db_writeback;
+    if (!ec && wal_bytes >= static_cast<std::uintmax_t>(kCloseWritebackMinBytes))
+      db_writeback = std::make_unique<Writeback>(path_);
+    db_.reset();
+  }
 
  private:
+  // After each commit (bulk writes): `pages` of log now.
+  static int on_wal_commit(void* self, sqlite3* /*db*/, const char* /*schema*/, int pages) {
+    auto* c = static_cast<SqliteConnection*>(self);
+    if (pages >= kBulkCheckpointPages && c->checkpointer_) c->checkpointer_->wake();
+    return SQLITE_OK;
+  }
+
+  // Resets the statements a caller stepped to a row and left there (a lookup reads one row). One
+  // left running keeps its read snapshot past the commit: the write-ahead log could then neither be
+  // copied beyond that snapshot by a checkpoint nor start over, and grew for as long as the
+  // connection lived.
+  void end_reads() {
+    for (sqlite3_stmt* st = sqlite3_next_stmt(db_.get(), nullptr); st != nullptr; st = sqlite3_next_stmt(db_.get(), st))
+      if (sqlite3_stmt_busy(st) != 0) sqlite3_reset(st);
+  }
+
+  std::string path_;
   DbHandle db_;
   // Looked up by string_view (no copy of the SQL text per call: the ingest prepares per event).
   struct SqlHash {
@@ -189,6 +367,8 @@ class SqliteConnection final : public Connection {
     SqliteStatement* stmt = nullptr;
   };
   std::array<Recent, 32> recent_{};
+  std::unique_ptr<BackgroundCheckpointer> checkpointer_;  // bulk writes only
+  std::unique_ptr<Writeback> wal_writeback_;              // bulk writes only
 };
 
 }  // namespace

@@ -284,6 +284,8 @@ class BufferingConnection final : public Connection {
     store_.end_pending(false);
     inner_->rollback();
   }
+  void set_bulk_writes(bool on) override { inner_->set_bulk_writes(on); }
+  std::unique_ptr<Connection> open_another() const override { return inner_->open_another(); }
 
  private:
   std::unique_ptr<Connection> inner_;
@@ -305,6 +307,10 @@ std::unique_ptr<Store> Store::open(const config::Config& cfg) {
   if (cfg.store_backend == "sqlite") return open_sqlite(cfg.store_path);
   if (cfg.store_backend == "postgres") return open_postgres(cfg.store_dsn);
   throw std::runtime_error("unknown store backend '" + cfg.store_backend + "' (sqlite or postgres)");
+}
+std::unique_ptr<Store> Store::open_another() {
+  auto connection = raw_->open_another();
+  return connection ? std::make_unique<Store>(std::move(connection)) : nullptr;
 }
 std::unique_ptr<Store> Store::open_sqlite(const std::string& path) {
   return std::make_unique<Store>(store::open_sqlite(path));

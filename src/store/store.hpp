@@ -167,6 +167,9 @@ class Store {
   static std::unique_ptr<Store> open(const config::Config& cfg);
   static std::unique_ptr<Store> open_sqlite(const std::string& path);
   static std::unique_ptr<Store> open_postgres(const std::string& dsn);
+  // Another store on the same database (its own connection, for another thread; the schema is
+  // checked as by open); null for an SQLite database in memory.
+  std::unique_ptr<Store> open_another();
 
   Connection& sql() { return *conn_; }
   std::string_view backend() const { return conn_->backend(); }

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "customers/holder_index.hpp"
 #include "customers/import.hpp"
 #include "store/sql.hpp"
 
@@ -185,6 +186,24 @@ TEST_F(IngestTest, ThePipelineStoresWhatOneThreadStores) {
   EXPECT_EQ(last_summary_.find(" 0 issues"), std::string::npos) << last_summary_;
   EXPECT_EQ(last_summary_.find(" 0 unassigned"), std::string::npos) << last_summary_;
   EXPECT_EQ(last_summary_.find(" 0 new cases"), std::string::npos) << last_summary_;
+}
+
+// With a current saved holder index the pipelined ingest reads it on a second connection while it
+// stores the report's bytes (without one, as in the other tests, it builds the index itself).
+TEST_F(IngestTest, TheSavedHolderIndexIsReadAhead) {
+  {
+    auto store = store::Store::open_sqlite((dir_ / "base.db").string());
+    EXPECT_FALSE(customers::HolderIndex::from_snapshot(*store));  // none saved yet
+    auto tx = store->transaction();
+    customers::HolderIndex::from_store(*store);
+    tx.commit();
+    ASSERT_TRUE(customers::HolderIndex::from_snapshot(*store));
+    EXPECT_NE(store->open_another(), nullptr);
+    EXPECT_EQ(store::Store::open_sqlite(":memory:")->open_another(), nullptr);
+  }
+  auto r = report(make_report(2000));
+  expect_same({r}, Options{}, "read-ahead");
+  EXPECT_EQ(last_summary_.find(" 0 assigned"), std::string::npos) << last_summary_;
 }
 
 TEST_F(IngestTest, CommitSlicesInsideThePipeline) {

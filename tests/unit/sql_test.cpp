@@ -2,6 +2,10 @@
 #include "store/sql.hpp"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <string>
 
 #include "pg_cluster.hpp"
 
@@ -148,6 +152,105 @@ TEST_P(SqlTest, CommitAfterAFailedStatement) {
   auto& count = db_->prepare("SELECT COUNT(*) FROM t");
   ASSERT_TRUE(count.step());
   EXPECT_EQ(count.get_int(0), GetParam() == "postgres" ? 0 : 1);
+}
+
+// SQLite in a file (write-ahead log, a second connection as another process would have it).
+class SqliteFileTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() / ("klartext-sql-test-" + std::to_string(::getpid()) + "-" +
+                                                     ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    path_ = (dir_ / "k.db").string();
+    db_ = open_sqlite(path_);
+    db_->exec_script("CREATE TABLE t (id INTEGER PRIMARY KEY, b BLOB);");
+  }
+  void TearDown() override {
+    db_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  void insert_rows(Connection& c, int first, int n) {
+    c.begin();
+    for (int i = first; i < first + n; ++i)
+      c.prepare("INSERT INTO t (id, b) VALUES (?, ?)").bind(1, i).bind_blob(2, std::string(20'000, 'x')).execute();
+    c.commit();
+  }
+  // Frames in the log and frames of it copied into the database, by a passive checkpoint of `c`.
+  static std::pair<std::int64_t, std::int64_t> checkpoint(Connection& c) {
+    auto& st = c.prepare("PRAGMA wal_checkpoint(PASSIVE)");
+    EXPECT_TRUE(st.step());
+    return {st.get_int(1), st.get_int(2)};
+  }
+  std::filesystem::path dir_;
+  std::string path_;
+  std::unique_ptr<Connection> db_;
+};
+
+// A lookup stepped to its one row and left there must not keep its read snapshot past the commit:
+// the log could then never be copied beyond it (nor start over).
+TEST_F(SqliteFileTest, ALookupLeftOnItsRowDoesNotHoldTheLogBack) {
+  insert_rows(*db_, 1, 3);
+  db_->begin();
+  auto& lookup = db_->prepare("SELECT COUNT(*) FROM t");
+  ASSERT_TRUE(lookup.step());
+  EXPECT_EQ(lookup.get_int(0), 3);
+  db_->prepare("INSERT INTO t (id) VALUES (?)").bind(1, 10).execute();
+  db_->commit();
+  insert_rows(*db_, 20, 3);
+
+  auto other = open_sqlite(path_);
+  auto [log, copied] = checkpoint(*other);
+  EXPECT_GT(log, 0);
+  EXPECT_EQ(copied, log);
+}
+
+// Bulk writes: each commit's log is copied by the background connection; switched off, nothing is
+// left to copy; the close leaves no log behind and every row is there.
+TEST_F(SqliteFileTest, BulkWritesCopyEachCommitInTheBackground) {
+  db_->set_bulk_writes(true);
+  db_->set_bulk_writes(true);  // already on: nothing changes
+  // Slices of ~20 MB: each commit leaves more log than the background copy waits for.
+  for (int slice = 0; slice < 4; ++slice) insert_rows(*db_, slice * 1000, 1000);
+  db_->set_bulk_writes(false);
+  // In the database file already (no other checkpoint ran: the usual ones are off meanwhile).
+  EXPECT_GT(std::filesystem::file_size(path_), 4u * 1000 * 20'000);
+  {
+    auto other = open_sqlite(path_);
+    auto [log, copied] = checkpoint(*other);
+    EXPECT_EQ(copied, log);
+  }
+  insert_rows(*db_, 10'000, 5);  // the usual checkpoints again
+  db_.reset();
+  EXPECT_FALSE(std::filesystem::exists(path_ + "-wal"));
+  db_ = open_sqlite(path_);
+  auto& count = db_->prepare("SELECT COUNT(*) FROM t");
+  ASSERT_TRUE(count.step());
+  EXPECT_EQ(count.get_int(0), 4 * 1000 + 5);
+}
+
+// Closed while bulk writes are on (an ingest that failed): the background work ends first and the
+// close still copies the whole log.
+TEST_F(SqliteFileTest, ClosedWithBulkWritesOn) {
+  db_->set_bulk_writes(true);
+  insert_rows(*db_, 0, 100);
+  db_->begin();
+  db_->prepare("INSERT INTO t (id) VALUES (?)").bind(1, 5000).execute();
+  db_.reset();  // uncommitted: rolled back
+  EXPECT_FALSE(std::filesystem::exists(path_ + "-wal"));
+  db_ = open_sqlite(path_);
+  auto& count = db_->prepare("SELECT COUNT(*) FROM t");
+  ASSERT_TRUE(count.step());
+  EXPECT_EQ(count.get_int(0), 100);
+}
+
+TEST(SqliteMemoryTest, BulkWritesInMemoryAreANoOp) {
+  auto db = open_sqlite(":memory:");
+  db->set_bulk_writes(true);
+  db->exec_script("CREATE TABLE t (id INTEGER PRIMARY KEY); INSERT INTO t VALUES (1);");
+  db->set_bulk_writes(false);
+  auto& count = db->prepare("SELECT COUNT(*) FROM t");
+  ASSERT_TRUE(count.step());
+  EXPECT_EQ(count.get_int(0), 1);
 }
 
 }  // namespace

@@ -33,19 +33,18 @@ class LazyHolders {
   // memory) or a saved index, get() builds it as before.
   void start_loading() {
     if (index_ || loading_.valid()) return;
-    std::unique_ptr<store::Store> reader;
     try {
-      reader = store_.open_another();  // here: its schema check must not wait for this thread's transaction
-    } catch (const std::exception& e) {
+      // Opened here: its schema check must not wait for this thread's transaction.
+      std::unique_ptr<store::Store> reader = store_.open_another();
+      if (!reader) return;
+      loading_ = std::async(std::launch::async, [r = std::move(reader)]() mutable {
+        auto index = customers::HolderIndex::from_snapshot(*r);
+        r.reset();
+        return index;
+      });
+    } catch (const std::exception& e) {  // no connection or thread: get() builds it as before
       spdlog::debug("holder index not read ahead error={}", e.what());
-      return;
     }
-    if (!reader) return;
-    loading_ = std::async(std::launch::async, [r = std::move(reader)]() mutable {
-      auto index = customers::HolderIndex::from_snapshot(*r);
-      r.reset();
-      return index;
-    });
   }
   bool loading() const { return loading_.valid(); }
 

@@ -75,11 +75,11 @@ class Connection {
   virtual void commit() = 0;
   virtual void rollback() = 0;
   // For a bulk writer (ingest; SQLite only, a no-op where a server writes its own log, PostgreSQL).
-  // While on, what each commit added to the write-ahead log is copied into the database by a second
-  // thread with its own connection, so the writer neither stops for that copy at the commit nor
+  // While on, a commit that left 16 MiB or more of write-ahead log has it copied into the database
+  // by a second thread with its own connection, so the writer neither stops for that copy nor
   // leaves all of it to the close, and the log is written to disk while it grows, so the fsync
-  // before a copy has little left to write. Off waits for a copy under way and restores the usual
-  // checkpoints on commit.
+  // before a copy has little left to write. Off waits for the copy asked for last and restores the
+  // usual checkpoints on commit.
   virtual void set_bulk_writes(bool /*on*/) {}
   // A new connection to the same database, for another thread; null where there is no other to
   // open (an SQLite database in memory).

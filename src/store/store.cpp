@@ -639,6 +639,30 @@ void split_evidence(std::string_view raw, PreparedEvent& out) {
   out.raw.assign(raw);
 }
 
+// The report's base JSON (json_delta.hpp) from its first event's `json`: `base` stays null when
+// that JSON cannot be split into members.
+void start_base(std::string_view json, std::shared_ptr<const std::string>& base, std::vector<std::string_view>& members,
+                bool& keys_distinct) {
+  auto first = std::make_shared<std::string>(json);
+  if (!detail::split_members(*first, members)) return;
+  base = std::move(first);
+  keys_distinct = detail::distinct_keys(members);
+}
+
+// `json` as a delta to `base` (scanning its members), or whole when it has none or cannot be split.
+void encode_json(const std::shared_ptr<const std::string>& base, const std::vector<std::string_view>& members,
+                 std::string_view json, std::string_view event_id, PreparedEvent& out) {
+  out.json.clear();
+  if (base && detail::encode_delta(members, json, out.json)) {
+    out.json_base = base;
+    out.id_in_json = event_id_in_json(json) == event_id;
+  } else {
+    out.json.assign(json);
+    out.json_base.reset();
+    out.id_in_json = false;
+  }
+}
+
 }  // namespace
 
 void EventPreparer::prepare(const core::Event& event, const core::JsonParts& parts, std::string_view json,
@@ -656,24 +680,15 @@ void EventPreparer::prepare(const core::Event& event, const core::JsonParts& par
   }
   if (!started_) {
     started_ = true;
-    auto base = std::make_shared<std::string>(json);
-    if (detail::split_members(*base, base_members_)) {
-      base_ = std::move(base);
-      base_keys_distinct_ = detail::distinct_keys(base_members_);
-    }
+    start_base(json, base_, base_members_, base_keys_distinct_);
   }
-  out.json.clear();
   if (base_ && base_keys_distinct_) {
+    out.json.clear();
     detail::encode_delta(base_members_, json, parts.member_ends, out.json);
     out.json_base = base_;
     out.id_in_json = true;  // the one "event.id" member holds parts.id
-  } else if (base_ && detail::encode_delta(base_members_, json, out.json)) {
-    out.json_base = base_;
-    out.id_in_json = event_id_in_json(json) == event_id;
   } else {
-    out.json.assign(json);
-    out.json_base.reset();
-    out.id_in_json = false;
+    encode_json(base_, base_members_, json, event_id, out);
   }
 }
 
@@ -692,29 +707,14 @@ void EventPreparer::prepare(const core::Event& event, std::string_view event_id,
     compact_.assign(json.substr(0, value));
     compact_.append(json.substr(value_end));
     stored = compact_;
-    std::string_view raw = event.raw;
-    const auto nl = raw.find('\n');
-    if (nl != std::string_view::npos && nl + 1 < raw.size()) {
-      out.raw_prefix.assign(raw.substr(0, nl + 1));
-      raw.remove_prefix(nl + 1);
-    }
-    out.raw.assign(raw);
+    split_evidence(event.raw, out);
   }
   // The JSON as a delta to the report's first event (json_delta.hpp), or whole.
   if (!started_) {
     started_ = true;
-    auto base = std::make_shared<std::string>(stored);
-    if (detail::split_members(*base, base_members_)) base_ = std::move(base);
+    start_base(stored, base_, base_members_, base_keys_distinct_);
   }
-  out.json.clear();
-  if (base_ && detail::encode_delta(base_members_, stored, out.json)) {
-    out.json_base = base_;
-    out.id_in_json = event_id_in_json(stored) == event_id;
-  } else {
-    out.json.assign(stored);
-    out.json_base.reset();
-    out.id_in_json = false;
-  }
+  encode_json(base_, base_members_, stored, event_id, out);
 }
 
 std::optional<std::int64_t> Store::add_event(std::int64_t report_id, const core::Event& event,
